@@ -1,0 +1,375 @@
+//! The event envelope: the base fields every payload carries, and the payload by `event_type`.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use super::conversation::{ConversationClosed, Member};
+use super::message::{AgentMessage, BrainSend, Compose, Receipt};
+use super::session::SessionClosed;
+
+/// The event types Moveo documents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum EventType {
+    /// `message:brain_send`: the AI agent answered.
+    MessageBrainSend,
+    /// `message:send`: a human agent answered.
+    MessageSend,
+    /// `message:compose`: typing started or stopped.
+    MessageCompose,
+    /// `message:read`.
+    MessageRead,
+    /// `message:delivered`.
+    MessageDelivered,
+    /// `conversation:member_join`.
+    ConversationMemberJoin,
+    /// `conversation:member_leave`.
+    ConversationMemberLeave,
+    /// `conversation:closed`.
+    ConversationClosed,
+    /// `conversation:reopened`.
+    ConversationReopened,
+    /// `session:closed`.
+    SessionClosed,
+    /// `session:expired`.
+    SessionExpired,
+}
+
+impl EventType {
+    /// Every documented event type.
+    pub const ALL: [Self; 11] = [
+        Self::MessageBrainSend,
+        Self::MessageSend,
+        Self::MessageCompose,
+        Self::MessageRead,
+        Self::MessageDelivered,
+        Self::ConversationMemberJoin,
+        Self::ConversationMemberLeave,
+        Self::ConversationClosed,
+        Self::ConversationReopened,
+        Self::SessionClosed,
+        Self::SessionExpired,
+    ];
+
+    /// The wire name, such as `message:brain_send`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::MessageBrainSend => "message:brain_send",
+            Self::MessageSend => "message:send",
+            Self::MessageCompose => "message:compose",
+            Self::MessageRead => "message:read",
+            Self::MessageDelivered => "message:delivered",
+            Self::ConversationMemberJoin => "conversation:member_join",
+            Self::ConversationMemberLeave => "conversation:member_leave",
+            Self::ConversationClosed => "conversation:closed",
+            Self::ConversationReopened => "conversation:reopened",
+            Self::SessionClosed => "session:closed",
+            Self::SessionExpired => "session:expired",
+        }
+    }
+
+    /// The type with this wire name, if it is a documented one.
+    #[must_use]
+    pub fn from_wire(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A custom-integration webhook event: the base fields, then the payload by type.
+///
+/// ```
+/// use moveo_dialog::events::{Event, EventKind, OutputResponse};
+///
+/// let event = Event::from_slice(br#"{
+///     "event_type": "message:brain_send", "request_id": "req-003",
+///     "session_id": "a1b2", "timestamp": 1704067200000,
+///     "output": {"responses": [{"type": "text", "text": "We offer three plans."}]}
+/// }"#)?;
+/// assert_eq!(event.event_type(), "message:brain_send");
+/// let EventKind::MessageBrainSend(send) = &event.kind else { panic!() };
+/// let OutputResponse::Text(text) = &send.output.responses[0] else { panic!() };
+/// assert_eq!(text.text, "We offer three plans.");
+/// # Ok::<(), moveo_dialog::events::EventDecodeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Event {
+    /// Unique per delivery attempt of this event (see the de-duplication notes).
+    pub request_id: String,
+    /// Moveo's session id.
+    pub session_id: String,
+    /// Your system's id for the session, when it gave one.
+    pub external_session_id: Option<String>,
+    /// The custom integration's id.
+    pub integration_id: Option<String>,
+    /// The desk's id.
+    pub desk_id: Option<String>,
+    /// The session context.
+    pub context: Option<Map<String, Value>>,
+    /// When the event was sent, in Unix milliseconds.
+    pub timestamp: u64,
+    /// The payload, by event type.
+    pub kind: EventKind,
+}
+
+/// An event's payload, by `event_type`.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum EventKind {
+    /// `message:brain_send`.
+    MessageBrainSend(BrainSend),
+    /// `message:send`.
+    MessageSend(AgentMessage),
+    /// `message:compose`.
+    MessageCompose(Compose),
+    /// `message:read`.
+    MessageRead(Receipt),
+    /// `message:delivered`.
+    MessageDelivered(Receipt),
+    /// `conversation:member_join`.
+    ConversationMemberJoin(Member),
+    /// `conversation:member_leave`.
+    ConversationMemberLeave(Member),
+    /// `conversation:closed`.
+    ConversationClosed(ConversationClosed),
+    /// `conversation:reopened`.
+    ConversationReopened,
+    /// `session:closed`.
+    SessionClosed(SessionClosed),
+    /// `session:expired`.
+    SessionExpired,
+    /// An event type this version does not know; the whole JSON object, as it came.
+    Unknown {
+        /// The `event_type` it had.
+        event_type: String,
+        /// The whole payload.
+        json: Map<String, Value>,
+    },
+}
+
+impl EventKind {
+    /// The documented type, or `None` for [`EventKind::Unknown`].
+    #[must_use]
+    pub fn event_type(&self) -> Option<EventType> {
+        Some(match self {
+            Self::MessageBrainSend(_) => EventType::MessageBrainSend,
+            Self::MessageSend(_) => EventType::MessageSend,
+            Self::MessageCompose(_) => EventType::MessageCompose,
+            Self::MessageRead(_) => EventType::MessageRead,
+            Self::MessageDelivered(_) => EventType::MessageDelivered,
+            Self::ConversationMemberJoin(_) => EventType::ConversationMemberJoin,
+            Self::ConversationMemberLeave(_) => EventType::ConversationMemberLeave,
+            Self::ConversationClosed(_) => EventType::ConversationClosed,
+            Self::ConversationReopened => EventType::ConversationReopened,
+            Self::SessionClosed(_) => EventType::SessionClosed,
+            Self::SessionExpired => EventType::SessionExpired,
+            Self::Unknown { .. } => return None,
+        })
+    }
+}
+
+/// Why an event payload could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EventDecodeError {
+    /// The body is not JSON.
+    #[error("body is not valid JSON: {0}")]
+    InvalidJson(String),
+    /// The JSON does not have the documented shape; `path` names the value.
+    #[error("{path}: {message}")]
+    InvalidShape {
+        /// The JSON path of the value that did not fit (`.` for the whole body).
+        path: String,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct Base {
+    event_type: String,
+}
+
+#[derive(Deserialize)]
+struct KnownBase {
+    request_id: String,
+    session_id: String,
+    #[serde(default)]
+    external_session_id: Option<String>,
+    #[serde(default)]
+    integration_id: Option<String>,
+    #[serde(default)]
+    desk_id: Option<String>,
+    #[serde(default)]
+    context: Option<Map<String, Value>>,
+    timestamp: u64,
+}
+
+fn decode_at<T>(value: &Value) -> Result<T, EventDecodeError>
+where
+    T: DeserializeOwned,
+{
+    serde_path_to_error::deserialize(value).map_err(|err| EventDecodeError::InvalidShape {
+        path: err.path().to_string(),
+        message: err.into_inner().to_string(),
+    })
+}
+
+impl Event {
+    /// Decodes an event from the raw body.
+    ///
+    /// # Errors
+    ///
+    /// [`EventDecodeError::InvalidJson`] for bytes that are not JSON,
+    /// [`EventDecodeError::InvalidShape`] naming the JSON path for a known event type whose
+    /// fields do not fit. An unknown event type is not an error: it decodes into
+    /// [`EventKind::Unknown`].
+    pub fn from_slice(bytes: &[u8]) -> Result<Self, EventDecodeError> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Decodes an event from JSON already parsed.
+    ///
+    /// # Errors
+    ///
+    /// As [`Event::from_slice`].
+    pub fn from_value(value: Value) -> Result<Self, EventDecodeError> {
+        if !value.is_object() {
+            return Err(EventDecodeError::InvalidShape {
+                path: ".".to_owned(),
+                message: "an event must be a JSON object".to_owned(),
+            });
+        }
+        let Base { event_type } = decode_at(&value)?;
+        let Some(known) = EventType::from_wire(&event_type) else {
+            return Ok(Self::unknown(event_type, value));
+        };
+        let base: KnownBase = decode_at(&value)?;
+        let kind = match known {
+            EventType::MessageBrainSend => EventKind::MessageBrainSend(decode_at(&value)?),
+            EventType::MessageSend => EventKind::MessageSend(decode_at(&value)?),
+            EventType::MessageCompose => EventKind::MessageCompose(decode_at(&value)?),
+            EventType::MessageRead => EventKind::MessageRead(decode_at(&value)?),
+            EventType::MessageDelivered => EventKind::MessageDelivered(decode_at(&value)?),
+            EventType::ConversationMemberJoin => EventKind::ConversationMemberJoin(decode_at(&value)?),
+            EventType::ConversationMemberLeave => EventKind::ConversationMemberLeave(decode_at(&value)?),
+            EventType::ConversationClosed => EventKind::ConversationClosed(decode_at(&value)?),
+            EventType::ConversationReopened => EventKind::ConversationReopened,
+            EventType::SessionClosed => EventKind::SessionClosed(decode_at(&value)?),
+            EventType::SessionExpired => EventKind::SessionExpired,
+        };
+        Ok(Self {
+            request_id: base.request_id,
+            session_id: base.session_id,
+            external_session_id: base.external_session_id,
+            integration_id: base.integration_id,
+            desk_id: base.desk_id,
+            context: base.context,
+            timestamp: base.timestamp,
+            kind,
+        })
+    }
+
+    /// An unknown type: the base fields are read where they fit, and nothing fails.
+    fn unknown(event_type: String, value: Value) -> Self {
+        let json = match value {
+            Value::Object(json) => json,
+            _ => Map::new(),
+        };
+        let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        Self {
+            request_id: text("request_id").unwrap_or_default(),
+            session_id: text("session_id").unwrap_or_default(),
+            external_session_id: text("external_session_id"),
+            integration_id: text("integration_id"),
+            desk_id: text("desk_id"),
+            context: json.get("context").and_then(Value::as_object).cloned(),
+            timestamp: json.get("timestamp").and_then(Value::as_u64).unwrap_or_default(),
+            kind: EventKind::Unknown { event_type, json },
+        }
+    }
+
+    /// The wire `event_type`, such as `message:brain_send`.
+    #[must_use]
+    pub fn event_type(&self) -> &str {
+        match &self.kind {
+            EventKind::Unknown { event_type, .. } => event_type,
+            kind => kind.event_type().map_or("", EventType::as_str),
+        }
+    }
+
+    /// The event as JSON, base fields and payload in one object, as Moveo sends it.
+    #[must_use]
+    pub fn to_value(&self) -> Value {
+        if let EventKind::Unknown { json, .. } = &self.kind {
+            return Value::Object(json.clone());
+        }
+        let mut map = Map::new();
+        map.insert("event_type".into(), self.event_type().into());
+        map.insert("request_id".into(), self.request_id.clone().into());
+        map.insert("session_id".into(), self.session_id.clone().into());
+        let optional = [
+            ("external_session_id", &self.external_session_id),
+            ("integration_id", &self.integration_id),
+            ("desk_id", &self.desk_id),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                map.insert(key.into(), value.clone().into());
+            }
+        }
+        if let Some(context) = &self.context {
+            map.insert("context".into(), Value::Object(context.clone()));
+        }
+        map.insert("timestamp".into(), self.timestamp.into());
+        let payload = match &self.kind {
+            EventKind::MessageBrainSend(payload) => serde_json::to_value(payload),
+            EventKind::MessageSend(payload) => serde_json::to_value(payload),
+            EventKind::MessageCompose(payload) => serde_json::to_value(payload),
+            EventKind::MessageRead(payload) | EventKind::MessageDelivered(payload) => serde_json::to_value(payload),
+            EventKind::ConversationMemberJoin(payload) | EventKind::ConversationMemberLeave(payload) => {
+                serde_json::to_value(payload)
+            }
+            EventKind::ConversationClosed(payload) => serde_json::to_value(payload),
+            EventKind::SessionClosed(payload) => serde_json::to_value(payload),
+            EventKind::ConversationReopened | EventKind::SessionExpired | EventKind::Unknown { .. } => {
+                Ok(Value::Null)
+            }
+        };
+        if let Ok(Value::Object(fields)) = payload {
+            map.extend(fields);
+        }
+        Value::Object(map)
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S>(&self, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+    {
+        self.to_value().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D>(deserializer: D) -> Result<Self, D::Error>
+    where
+        D: serde::Deserializer<'de>,
+    {
+        let value = Value::deserialize(deserializer)?;
+        Self::from_value(value).map_err(serde::de::Error::custom)
+    }
+}

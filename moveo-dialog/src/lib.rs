@@ -1,0 +1,59 @@
+//! # moveo-dialog
+//!
+//! The server side of [Moveo.AI](https://moveo.ai) integrations, in Rust:
+//!
+//! 1. **Dialog webhooks.** Moveo POSTs a signed JSON payload when a dialog node's webhook
+//!    action fires. [`DialogRequest`] types it; [`Reply`] answers it through builders that make
+//!    a reply breaking Moveo's documented limits impossible to send.
+//! 2. **Custom-integration events.** Moveo delivers the agent's replies and conversation events
+//!    to your webhook; [`events::Event`] types them, [`verify`] checks their signatures.
+//!
+//! ```
+//! use moveo_dialog::{DialogRequest, Reply};
+//! use moveo_dialog::reply::Text;
+//!
+//! let request: DialogRequest = serde_json::from_str(r#"{
+//!     "context": {"destination": "England"},
+//!     "debug": {"dialog_stack": [{"node_id": "a85b10e8-e7f3-40df-9715-196c4eae5f14", "name": "plan_erasmus"}]}
+//! }"#)?;
+//! assert_eq!(request.node_name(), Some("plan_erasmus"));
+//!
+//! let destination: String = request.context_value("destination")?.unwrap_or_default();
+//! let reply = Reply::builder()
+//!     .text(Text::new(format!("Erasmus in {destination}: how many months?"))
+//!         .option("3 months", "3")
+//!         .option("6 months", "6"))
+//!     .context("erasmus_planned", true)
+//!     .build()?;
+//! assert_eq!(
+//!     serde_json::to_value(&reply)?,
+//!     serde_json::json!({
+//!         "context": {"erasmus_planned": true},
+//!         "responses": [{"type": "text", "texts": ["Erasmus in England: how many months?"],
+//!                        "options": [{"text": "3", "label": "3 months"}, {"text": "6", "label": "6 months"}]}]
+//!     })
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Features
+//!
+//! | feature | default | what it gives | what it pulls in |
+//! |---|---|---|---|
+//! | `server` | yes | the router, extractors, the hyper 1 server and the tower `Service` | hyper, hyper-util, tokio, tower, tracing |
+//! | `macros` | yes | `#[node]`, `#[intent]`, `#[derive(DialogContext)]` | `moveo-dialog-macros` (syn, quote) |
+//! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
+//!
+//! The request and reply types, the event model and signature checks need no feature.
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod events;
+pub mod reply;
+mod request;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod verify;
+
+pub use reply::{Reply, ReplyBuilder, ReplyError};
+pub use request::{ContextValueError, DialogDebug, DialogNode, DialogRequest, Entity, Input, Intent};

@@ -1,0 +1,274 @@
+//! The reply to a dialog webhook: context updates and responses, built through typed builders
+//! that check every limit Moveo documents.
+//!
+//! A [`Reply`] can only be made by [`ReplyBuilder::build`], which checks the whole reply and
+//! names the JSON path of the first value that breaks a limit:
+//!
+//! ```
+//! use moveo_dialog::Reply;
+//! use moveo_dialog::reply::{Card, CardMedia, Carousel, Text};
+//!
+//! let reply = Reply::builder()
+//!     .context("selected_product", "apples")
+//!     .text(Text::new("Welcome back!").option("Products", "View Products"))
+//!     .build()?;
+//! assert_eq!(reply.responses().len(), 1);
+//!
+//! let too_long = "x".repeat(71);
+//! let err = Reply::builder()
+//!     .carousel(Carousel::new().card(Card::new(too_long, CardMedia::image("https://example.com/a.jpg"))))
+//!     .build()
+//!     .unwrap_err();
+//! assert_eq!(err.to_string(), "responses[0].cards[0].title: 71 characters, at most 64");
+//! # Ok::<(), moveo_dialog::ReplyError>(())
+//! ```
+
+mod carousel;
+pub(crate) mod check;
+mod error;
+mod event;
+pub mod limits;
+mod media;
+mod text;
+mod webview;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+pub use carousel::{Button, Card, CardMedia, CardMediaKind, Carousel, DefaultAction, WebviewButton};
+pub use check::{UUID_PATTERN, is_absolute_uri, is_hyphenated_uuid};
+pub use error::{ReplyError, ReplyErrorKind};
+pub use event::Event;
+pub use media::{Media, MediaKind};
+pub use text::{Text, TextOption};
+pub use webview::{Webview, WebviewHeight};
+
+use check::Path;
+use limits::RESERVED_CONTEXT_KEYS;
+
+/// One element of a reply's `responses` array.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Response {
+    /// A text, with optional quick-reply options.
+    Text(Text),
+    /// An image.
+    Image(Media),
+    /// A video.
+    Video(Media),
+    /// An audio clip.
+    Audio(Media),
+    /// A file.
+    File(Media),
+    /// Triggers a dialog node.
+    Event(Event),
+    /// A carousel of cards.
+    Carousel(Carousel),
+    /// A webview.
+    Webview(Webview),
+    /// Resets the conversation.
+    Reset,
+}
+
+impl Response {
+    fn check(&self, path: Path<'_>) -> Result<(), ReplyError> {
+        match self {
+            Self::Text(text) => text.check(path),
+            Self::Image(media) | Self::Video(media) | Self::Audio(media) | Self::File(media) => media.check(path),
+            Self::Event(event) => event.check(path),
+            Self::Carousel(carousel) => carousel.check(path),
+            Self::Webview(webview) => webview.check(path),
+            Self::Reset => Ok(()),
+        }
+    }
+}
+
+/// A dialog webhook reply that keeps every limit Moveo documents.
+///
+/// Made only by [`Reply::builder`]; serialises to `{"context"?: {...}, "responses"?: [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[must_use = "a reply does nothing until it is returned to Moveo"]
+pub struct Reply {
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    context: Map<String, Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    responses: Vec<Response>,
+}
+
+impl Reply {
+    /// Starts a reply.
+    pub fn builder() -> ReplyBuilder {
+        ReplyBuilder::default()
+    }
+
+    /// A reply with one text: the shortest way to answer.
+    ///
+    /// ```
+    /// let reply = moveo_dialog::Reply::text("Your code is on its way.");
+    /// assert_eq!(reply.responses().len(), 1);
+    /// ```
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            context: Map::new(),
+            responses: vec![Response::Text(Text::new(text))],
+        }
+    }
+
+    /// The context updates.
+    #[must_use]
+    pub fn context(&self) -> &Map<String, Value> {
+        &self.context
+    }
+
+    /// The responses, in order.
+    #[must_use]
+    pub fn responses(&self) -> &[Response] {
+        &self.responses
+    }
+
+    /// The reply as JSON bytes, ready to send.
+    #[must_use]
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        // A Reply holds only strings, numbers and JSON values with string keys, which always
+        // serialise.
+        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
+    }
+}
+
+/// Builds a [`Reply`]; [`build`](Self::build) checks it.
+#[derive(Debug, Default, Clone)]
+#[must_use = "a reply builder does nothing until `build` is called"]
+pub struct ReplyBuilder {
+    context: Map<String, Value>,
+    responses: Vec<Response>,
+    deferred: Option<ReplyError>,
+}
+
+impl ReplyBuilder {
+    /// Sets the context variable `key` to `value`. The keys `global` and `channels` are
+    /// reserved by Moveo and refused by [`build`](Self::build).
+    pub fn context(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let key = key.into();
+        match serde_json::to_value(value) {
+            Ok(value) => {
+                self.context.insert(key, value);
+            }
+            Err(err) => self.defer(&key, ReplyErrorKind::NotSerializable {
+                message: err.to_string(),
+            }),
+        }
+        self
+    }
+
+    /// Sets every field of `update` (a struct or map that serialises to a JSON object) as a
+    /// context variable.
+    pub fn context_object(mut self, update: impl Serialize) -> Self {
+        match serde_json::to_value(update) {
+            Ok(Value::Object(fields)) => self.context.extend(fields),
+            Ok(_) => self.defer_root(ReplyErrorKind::NotAnObject),
+            Err(err) => self.defer_root(ReplyErrorKind::NotSerializable {
+                message: err.to_string(),
+            }),
+        }
+        self
+    }
+
+    /// Adds a text response.
+    pub fn text(self, text: Text) -> Self {
+        self.response(Response::Text(text))
+    }
+
+    /// Adds a media response (image, video, audio or file).
+    pub fn media(self, media: Media) -> Self {
+        let response = match media.kind() {
+            MediaKind::Image => Response::Image(media),
+            MediaKind::Video => Response::Video(media),
+            MediaKind::Audio => Response::Audio(media),
+            MediaKind::File => Response::File(media),
+        };
+        self.response(response)
+    }
+
+    /// Adds an event response that triggers the node `trigger_node_id` (a hyphenated UUID).
+    pub fn event(self, trigger_node_id: impl Into<String>) -> Self {
+        self.response(Response::Event(Event::new(trigger_node_id)))
+    }
+
+    /// Adds a carousel.
+    pub fn carousel(self, carousel: Carousel) -> Self {
+        self.response(Response::Carousel(carousel))
+    }
+
+    /// Adds a webview.
+    pub fn webview(self, webview: Webview) -> Self {
+        self.response(Response::Webview(webview))
+    }
+
+    /// Adds a reset response.
+    pub fn reset(self) -> Self {
+        self.response(Response::Reset)
+    }
+
+    /// Adds any response.
+    pub fn response(mut self, response: Response) -> Self {
+        self.responses.push(response);
+        self
+    }
+
+    /// Checks every limit and makes the reply.
+    ///
+    /// # Errors
+    ///
+    /// The first value that breaks a limit, with its JSON path; or
+    /// [`ReplyErrorKind::Empty`] when there is neither context nor a response.
+    pub fn build(mut self) -> Result<Reply, ReplyError> {
+        if let Some(err) = self.deferred {
+            return Err(err);
+        }
+        let root = Path::Root;
+        let context = root.field("context");
+        for key in RESERVED_CONTEXT_KEYS {
+            if self.context.contains_key(key) {
+                return Err(context.key(key).error(ReplyErrorKind::ReservedContextKey));
+            }
+        }
+        let responses = root.field("responses");
+        for (i, response) in self.responses.iter().enumerate() {
+            response.check(responses.index(i))?;
+        }
+        if self.context.is_empty() && self.responses.is_empty() {
+            return Err(root.error(ReplyErrorKind::Empty));
+        }
+        for response in &mut self.responses {
+            if let Response::Carousel(carousel) = response {
+                carousel.ensure_action_id();
+            }
+        }
+        Ok(Reply {
+            context: self.context,
+            responses: self.responses,
+        })
+    }
+
+    fn defer(&mut self, key: &str, kind: ReplyErrorKind) {
+        if self.deferred.is_none() {
+            let root = Path::Root;
+            self.deferred = Some(root.field("context").key(key).error(kind));
+        }
+    }
+
+    fn defer_root(&mut self, kind: ReplyErrorKind) {
+        if self.deferred.is_none() {
+            self.deferred = Some(Path::Root.field("context").error(kind));
+        }
+    }
+}
+
+impl TryFrom<ReplyBuilder> for Reply {
+    type Error = ReplyError;
+
+    fn try_from(builder: ReplyBuilder) -> Result<Self, Self::Error> {
+        builder.build()
+    }
+}
