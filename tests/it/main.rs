@@ -1,1 +1,7 @@
-fn main() {}
+//! End-to-end tests of moveo-dialog: one integration binary (see svix's `tests/it`).
+//! Fixtures copied from Moveo's documentation live in `tests/fixtures/spec`.
+
+mod fixtures;
+mod reply_props;
+mod schemas;
+mod wire;
