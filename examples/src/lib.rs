@@ -1,1 +1,72 @@
-//! Runnable example servers; each example is a thin `main` over the functions here.
+//! Runnable example servers for moveo-dialog. Each example in `examples/` is a thin `main`
+//! over the functions here, so the tests start the very same apps in-process.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use moveo_dialog::{Router, Server};
+use tokio::net::TcpListener;
+
+pub mod erasmus;
+
+/// Logs to stderr, at `info` unless `RUST_LOG` says otherwise.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// A required setting from the environment, or a message that says what to set.
+///
+/// # Errors
+///
+/// The sentence to print when the variable is missing or empty.
+pub fn required_env(name: &str, why: &str) -> Result<String, String> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(value),
+        _ => Err(format!("{name} is not set: {why}")),
+    }
+}
+
+/// `LISTEN_ADDR`, or `default`.
+///
+/// # Errors
+///
+/// The sentence to print when it is not a socket address.
+pub fn listen_addr(default: &str) -> Result<SocketAddr, String> {
+    let value = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| default.to_owned());
+    value
+        .parse()
+        .map_err(|_| format!("LISTEN_ADDR={value:?} is not an address such as 127.0.0.1:8080"))
+}
+
+/// The shared `main` of the dialog webhook examples: reads `MOVEO_VERIFY_TOKEN` and
+/// `LISTEN_ADDR`, builds the router with `app`, serves `POST /webhook` until SIGTERM or
+/// Ctrl-C.
+pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<Router, String>) -> ExitCode {
+    init_logging();
+    let started = async {
+        let token = required_env(
+            "MOVEO_VERIFY_TOKEN",
+            "set it to the verify token of your webhook in Moveo; every call is checked against it, \
+             so the server refuses to start without one",
+        )?;
+        let addr = listen_addr("127.0.0.1:8080")?;
+        let router = app(token)?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
+        tracing::info!("{name}: POST http://{addr}/webhook");
+        Server::new(router).serve(listener).await.map_err(|err| err.to_string())
+    };
+    match started.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -42,6 +42,7 @@
 //! |---|---|---|---|
 //! | `server` | yes | the router, extractors, the hyper 1 server and the tower `Service` | hyper, hyper-util, tokio, tower, tracing |
 //! | `macros` | yes | `#[node]`, `#[intent]`, `#[derive(DialogContext)]` | `moveo-dialog-macros` (syn, quote) |
+//! | `metrics` | no | `GET /metrics` in Prometheus text format ([`Router::metrics`]) | prometheus-client |
 //! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
@@ -57,3 +58,29 @@ pub mod verify;
 
 pub use reply::{Reply, ReplyBuilder, ReplyError};
 pub use request::{ContextValueError, DialogDebug, DialogNode, DialogRequest, Entity, Input, Intent};
+
+#[cfg(feature = "server")]
+pub mod extract;
+#[cfg(feature = "server")]
+mod handler;
+#[cfg(feature = "metrics")]
+mod metrics;
+#[cfg(feature = "server")]
+mod rejection;
+#[cfg(feature = "server")]
+mod router;
+#[cfg(feature = "server")]
+mod server;
+#[cfg(feature = "server")]
+mod service;
+
+#[cfg(feature = "server")]
+pub use handler::{Handler, HandlerError, IntoReply};
+#[cfg(feature = "server")]
+pub use rejection::{Body, Rejection};
+#[cfg(feature = "server")]
+pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router};
+#[cfg(feature = "server")]
+pub use server::{DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, ServeError, Server, shutdown_signal};
+#[cfg(feature = "server")]
+pub use service::RemoteAddr;

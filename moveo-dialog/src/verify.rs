@@ -20,10 +20,20 @@
 //! ```
 
 use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+/// The addresses Moveo publishes for its webhook calls, for
+/// [`Router::allow_ips`](crate::Router::allow_ips). Moveo itself recommends signature checks
+/// over address lists.
+pub const MOVEO_IPS: [IpAddr; 3] = [
+    IpAddr::V4(Ipv4Addr::new(18, 192, 167, 150)),
+    IpAddr::V4(Ipv4Addr::new(18, 198, 233, 220)),
+    IpAddr::V4(Ipv4Addr::new(3, 66, 239, 254)),
+];
 
 /// The header Moveo puts the signature in.
 pub const SIGNATURE_HEADER: &str = "x-moveo-signature";

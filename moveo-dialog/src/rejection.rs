@@ -1,0 +1,215 @@
+//! Every failure the dialog server answers, with its status and its JSON body
+//! `{"error": CODE, "message": SENTENCE}`.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::Full;
+
+/// The response body type of the dialog server.
+pub type Body = Full<Bytes>;
+
+/// A request that is not answered with a reply: its status, its `error` code and a sentence
+/// for the caller. Extractors return it; the server turns it into a JSON response.
+///
+/// ```
+/// use http::StatusCode;
+/// use moveo_dialog::Rejection;
+///
+/// let rejection = Rejection::new(StatusCode::BAD_REQUEST, "missing_phone", "context.phone is missing");
+/// assert_eq!(rejection.code(), "missing_phone");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    status: StatusCode,
+    code: &'static str,
+    message: Cow<'static, str>,
+    close: bool,
+}
+
+impl Rejection {
+    /// A rejection with its status, machine-readable code and human sentence.
+    #[must_use]
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            close: false,
+        }
+    }
+
+    /// Answers with `Connection: close`, so the client does not send more on this connection.
+    #[must_use]
+    pub(crate) fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// The HTTP status.
+    #[must_use]
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `error` code of the JSON body.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The `message` of the JSON body.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub(crate) fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "a webhook call must be a POST",
+        )
+    }
+
+    pub(crate) fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be sent as Content-Type: application/json",
+        )
+    }
+
+    pub(crate) fn unsupported_encoding() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must not be content-encoded (no gzip, deflate or br)",
+        )
+    }
+
+    pub(crate) fn payload_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("the body is larger than the limit of {limit} bytes"),
+        )
+        .closing()
+    }
+
+    pub(crate) fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the body did not arrive in time",
+        )
+        .closing()
+    }
+
+    pub(crate) fn unreadable_body() -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_body", "the body could not be read").closing()
+    }
+
+    pub(crate) fn unauthorized(code: &'static str, message: &'static str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    }
+
+    pub(crate) fn invalid_json(detail: &serde_json::Error) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not valid JSON: {detail}"),
+        )
+    }
+
+    pub(crate) fn invalid_request(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("the body is not a dialog webhook request: {detail}"),
+        )
+    }
+
+    pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_context",
+            format!("the context does not fit: {detail}"),
+        )
+    }
+
+    pub(crate) fn no_route(message: String) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "no_route", message)
+    }
+
+    pub(crate) fn handler_error() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "handler_error",
+            "the handler failed; see the server log",
+        )
+    }
+
+    pub(crate) fn handler_panic() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "handler_panic",
+            "the handler panicked; see the server log",
+        )
+    }
+
+    pub(crate) fn overloaded() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "overloaded",
+            "too many requests in flight; retry later",
+        )
+    }
+
+    pub(crate) fn shutting_down() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .closing()
+    }
+
+    pub(crate) fn deadline_exceeded() -> Self {
+        Self::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "deadline_exceeded",
+            "the handler did not answer before its deadline",
+        )
+    }
+
+    /// The JSON response.
+    #[must_use]
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({"error": self.code, "message": self.message});
+        let mut response = json_response(self.status, serde_json::to_vec(&body).unwrap_or_default());
+        if self.close {
+            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
