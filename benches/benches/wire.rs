@@ -48,9 +48,7 @@ fn decode(c: &mut Criterion) {
 }
 
 fn reply(c: &mut Criterion) {
-    c.bench_function("build_and_serialise_spec_full_reply", |b| {
-        b.iter(|| black_box(full_reply()).to_json_bytes())
-    });
+    c.bench_function("build_and_serialise_spec_full_reply", |b| b.iter(|| black_box(full_reply()).to_json_bytes()));
 }
 
 criterion_group!(benches, decode, reply);

@@ -6,5 +6,6 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    moveo_dialog_examples::run_dialog_example("erasmus", |token| Ok(moveo_dialog_examples::erasmus::router(token))).await
+    moveo_dialog_examples::run_dialog_example("erasmus", |token| Ok(moveo_dialog_examples::erasmus::router(token)))
+        .await
 }

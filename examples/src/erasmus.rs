@@ -66,9 +66,7 @@ pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyEr
     };
     let Some(expenses) = number(trip.total_expenses.as_ref()) else {
         return Reply::builder()
-            .text(Text::new(format!(
-                "What is your total budget, in euros, for {months} months in {destination}?"
-            )))
+            .text(Text::new(format!("What is your total budget, in euros, for {months} months in {destination}?")))
             .context("erasmus_missing", "total_expenses")
             .build();
     };

@@ -13,10 +13,7 @@ pub mod erasmus;
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// A required setting from the environment, or a message that says what to set.
@@ -38,9 +35,7 @@ pub fn required_env(name: &str, why: &str) -> Result<String, String> {
 /// The sentence to print when it is not a socket address.
 pub fn listen_addr(default: &str) -> Result<SocketAddr, String> {
     let value = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| default.to_owned());
-    value
-        .parse()
-        .map_err(|_| format!("LISTEN_ADDR={value:?} is not an address such as 127.0.0.1:8080"))
+    value.parse().map_err(|_| format!("LISTEN_ADDR={value:?} is not an address such as 127.0.0.1:8080"))
 }
 
 /// The shared `main` of the dialog webhook examples: reads `MOVEO_VERIFY_TOKEN` and
@@ -56,9 +51,7 @@ pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<R
         )?;
         let addr = listen_addr("127.0.0.1:8080")?;
         let router = app(token)?;
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|err| format!("cannot listen on {addr}: {err}"))?;
+        let listener = TcpListener::bind(addr).await.map_err(|err| format!("cannot listen on {addr}: {err}"))?;
         tracing::info!("{name}: POST http://{addr}/webhook");
         Server::new(router).serve(listener).await.map_err(|err| err.to_string())
     };

@@ -13,7 +13,10 @@ mod session;
 
 pub use conversation::{ConversationClosed, Member};
 pub use event::{Event, EventDecodeError, EventKind, EventType};
-pub use message::{AgentMessage, Agent, Attachment, AuthorType, BrainSend, Compose, ComposeAction, MessageBody, Output, Receipt, Recipient};
+pub use message::{
+    Agent, AgentMessage, Attachment, AuthorType, BrainSend, Compose, ComposeAction, MessageBody, Output, Receipt,
+    Recipient,
+};
 pub use output::{
     Handover, OutputButton, OutputCard, OutputCardMedia, OutputCarousel, OutputMedia, OutputOption, OutputResponse,
     OutputText, OutputWebview, OutputWebviewHeight,

@@ -79,8 +79,12 @@ pub use handler::{Handler, HandlerError, IntoReply};
 #[cfg(feature = "server")]
 pub use rejection::{Body, Rejection};
 #[cfg(feature = "server")]
-pub use router::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router};
+pub use router::{
+    DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router,
+};
 #[cfg(feature = "server")]
-pub use server::{DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, ServeError, Server, shutdown_signal};
+pub use server::{
+    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, ServeError, Server, shutdown_signal,
+};
 #[cfg(feature = "server")]
 pub use service::RemoteAddr;

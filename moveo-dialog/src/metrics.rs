@@ -48,35 +48,18 @@ impl Metrics {
             "Calls refused by verification, by reason",
             verification_failures.clone(),
         );
-        registry.register(
-            "deadline_fallbacks",
-            "Handlers that missed their deadline",
-            deadline_fallbacks.clone(),
-        );
+        registry.register("deadline_fallbacks", "Handlers that missed their deadline", deadline_fallbacks.clone());
         registry.register("handler_panics", "Handlers that panicked", panics.clone());
-        Self {
-            registry,
-            requests,
-            latency,
-            verification_failures,
-            deadline_fallbacks,
-            panics,
-        }
+        Self { registry, requests, latency, verification_failures, deadline_fallbacks, panics }
     }
 
     pub(crate) fn observe(&self, route: &str, status: u16, elapsed: Duration) {
-        self.requests
-            .get_or_create(&vec![("route", route.to_owned()), ("status", status.to_string())])
-            .inc();
-        self.latency
-            .get_or_create(&vec![("route", route.to_owned())])
-            .observe(elapsed.as_secs_f64());
+        self.requests.get_or_create(&vec![("route", route.to_owned()), ("status", status.to_string())]).inc();
+        self.latency.get_or_create(&vec![("route", route.to_owned())]).observe(elapsed.as_secs_f64());
     }
 
     pub(crate) fn verification_failed(&self, reason: &str) {
-        self.verification_failures
-            .get_or_create(&vec![("reason", reason.to_owned())])
-            .inc();
+        self.verification_failures.get_or_create(&vec![("reason", reason.to_owned())]).inc();
     }
 
     pub(crate) fn deadline_fallback(&self) {

@@ -33,12 +33,7 @@ impl Rejection {
     /// A rejection with its status, machine-readable code and human sentence.
     #[must_use]
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            close: false,
-        }
+        Self { status, code, message: message.into(), close: false }
     }
 
     /// Answers with `Connection: close`, so the client does not send more on this connection.
@@ -67,11 +62,7 @@ impl Rejection {
     }
 
     pub(crate) fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "a webhook call must be a POST",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "a webhook call must be a POST")
     }
 
     pub(crate) fn unsupported_media_type() -> Self {
@@ -100,12 +91,7 @@ impl Rejection {
     }
 
     pub(crate) fn body_timeout() -> Self {
-        Self::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
-            "the body did not arrive in time",
-        )
-        .closing()
+        Self::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the body did not arrive in time").closing()
     }
 
     pub(crate) fn unreadable_body() -> Self {
@@ -117,11 +103,7 @@ impl Rejection {
     }
 
     pub(crate) fn invalid_json(detail: &serde_json::Error) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("the body is not valid JSON: {detail}"),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {detail}"))
     }
 
     pub(crate) fn invalid_request(detail: impl std::fmt::Display) -> Self {
@@ -133,11 +115,7 @@ impl Rejection {
     }
 
     pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_context",
-            format!("the context does not fit: {detail}"),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "invalid_context", format!("the context does not fit: {detail}"))
     }
 
     pub(crate) fn no_route(message: String) -> Self {
@@ -145,44 +123,23 @@ impl Rejection {
     }
 
     pub(crate) fn handler_error() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "handler_error",
-            "the handler failed; see the server log",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "handler_error", "the handler failed; see the server log")
     }
 
     pub(crate) fn handler_panic() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "handler_panic",
-            "the handler panicked; see the server log",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "handler_panic", "the handler panicked; see the server log")
     }
 
     pub(crate) fn overloaded() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "overloaded",
-            "too many requests in flight; retry later",
-        )
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "too many requests in flight; retry later")
     }
 
     pub(crate) fn shutting_down() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "the server is shutting down",
-        )
-        .closing()
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is shutting down").closing()
     }
 
     pub(crate) fn deadline_exceeded() -> Self {
-        Self::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            "deadline_exceeded",
-            "the handler did not answer before its deadline",
-        )
+        Self::new(StatusCode::GATEWAY_TIMEOUT, "deadline_exceeded", "the handler did not answer before its deadline")
     }
 
     /// The JSON response.
@@ -208,8 +165,6 @@ impl std::error::Error for Rejection {}
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }

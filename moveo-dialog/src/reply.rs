@@ -109,10 +109,7 @@ impl Reply {
     /// assert_eq!(reply.responses().len(), 1);
     /// ```
     pub fn text(text: impl Into<String>) -> Self {
-        Self {
-            context: Map::new(),
-            responses: vec![Response::Text(Text::new(text))],
-        }
+        Self { context: Map::new(), responses: vec![Response::Text(Text::new(text))] }
     }
 
     /// The context updates.
@@ -154,9 +151,7 @@ impl ReplyBuilder {
             Ok(value) => {
                 self.context.insert(key, value);
             }
-            Err(err) => self.defer(&key, ReplyErrorKind::NotSerializable {
-                message: err.to_string(),
-            }),
+            Err(err) => self.defer(&key, ReplyErrorKind::NotSerializable { message: err.to_string() }),
         }
         self
     }
@@ -167,9 +162,7 @@ impl ReplyBuilder {
         match serde_json::to_value(update) {
             Ok(Value::Object(fields)) => self.context.extend(fields),
             Ok(_) => self.defer_root(ReplyErrorKind::NotAnObject),
-            Err(err) => self.defer_root(ReplyErrorKind::NotSerializable {
-                message: err.to_string(),
-            }),
+            Err(err) => self.defer_root(ReplyErrorKind::NotSerializable { message: err.to_string() }),
         }
         self
     }
@@ -245,10 +238,7 @@ impl ReplyBuilder {
                 carousel.ensure_action_id();
             }
         }
-        Ok(Reply {
-            context: self.context,
-            responses: self.responses,
-        })
+        Ok(Reply { context: self.context, responses: self.responses })
     }
 
     fn defer(&mut self, key: &str, kind: ReplyErrorKind) {

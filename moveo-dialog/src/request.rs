@@ -144,9 +144,7 @@ impl DialogRequest {
     /// The intent with the highest confidence.
     #[must_use]
     pub fn top_intent(&self) -> Option<&Intent> {
-        self.intents
-            .iter()
-            .reduce(|best, intent| if intent.confidence > best.confidence { intent } else { best })
+        self.intents.iter().reduce(|best, intent| if intent.confidence > best.confidence { intent } else { best })
     }
 
     /// The first entity of type `name`.
@@ -172,10 +170,9 @@ impl DialogRequest {
     {
         match self.context.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => T::deserialize(value).map(Some).map_err(|source| ContextValueError {
-                key: key.to_owned(),
-                source,
-            }),
+            Some(value) => {
+                T::deserialize(value).map(Some).map_err(|source| ContextValueError { key: key.to_owned(), source })
+            }
         }
     }
 }

@@ -266,13 +266,7 @@ impl Router {
         H: Handler<Args>,
         Args: 'static,
     {
-        self.route(
-            Route::Intent {
-                name: name.into(),
-                min_confidence,
-            },
-            handler,
-        )
+        self.route(Route::Intent { name: name.into(), min_confidence }, handler)
     }
 
     /// Registers a handler for every call to the URL path `path`, whatever its node or intent.

@@ -132,10 +132,7 @@ impl Server {
             shutting_down: AtomicBool::new(false),
         });
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout);
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
         builder.http2().timer(TokioTimer::new());
         let graceful = GracefulShutdown::new();
         let mut signal = std::pin::pin!(signal);

@@ -174,12 +174,7 @@ impl Inner {
         tracing::debug!(route = &*entry.label, reason = %choice, "route chosen");
         let label = Arc::clone(&entry.label);
         let handler = Arc::clone(&entry.handler);
-        let call = Call {
-            request,
-            headers: parts.headers,
-            body,
-            state: Arc::clone(&self.state),
-        };
+        let call = Call { request, headers: parts.headers, body, state: Arc::clone(&self.state) };
         let response = self.run(&handler, &call).await;
         (label, response)
     }
@@ -342,11 +337,9 @@ fn decode(body: &[u8]) -> Result<DialogRequest, Rejection> {
 
 fn no_route(request: &DialogRequest) -> Rejection {
     let node = request.node_name().map_or_else(|| "no dialog node".to_owned(), |name| format!("node {name:?}"));
-    let intents: Vec<String> = request
-        .intents
-        .iter()
-        .map(|intent| format!("{} ({})", intent.intent, intent.confidence))
-        .collect();
-    let intents = if intents.is_empty() { "no intents".to_owned() } else { format!("intents [{}]", intents.join(", ")) };
+    let intents: Vec<String> =
+        request.intents.iter().map(|intent| format!("{} ({})", intent.intent, intent.confidence)).collect();
+    let intents =
+        if intents.is_empty() { "no intents".to_owned() } else { format!("intents [{}]", intents.join(", ")) };
     Rejection::no_route(format!("no route matched {node} or {intents}, and there is no fallback"))
 }

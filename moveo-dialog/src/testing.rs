@@ -101,10 +101,7 @@ impl Schema {
         let violations: Vec<Violation> = self
             .validator()
             .iter_errors(document)
-            .map(|err| Violation {
-                pointer: err.instance_path().to_string(),
-                message: err.to_string(),
-            })
+            .map(|err| Violation { pointer: err.instance_path().to_string(), message: err.to_string() })
             .collect();
         if violations.is_empty() { Ok(()) } else { Err(violations) }
     }

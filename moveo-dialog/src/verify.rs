@@ -83,11 +83,7 @@ impl Secret {
     /// [`VerifyError::BadVerifyToken`] when it is absent or differs.
     pub fn verify_token(&self, token: Option<&str>) -> Result<(), VerifyError> {
         let token = token.ok_or(VerifyError::BadVerifyToken)?;
-        if bool::from(self.0.ct_eq(token.as_bytes())) {
-            Ok(())
-        } else {
-            Err(VerifyError::BadVerifyToken)
-        }
+        if bool::from(self.0.ct_eq(token.as_bytes())) { Ok(()) } else { Err(VerifyError::BadVerifyToken) }
     }
 }
 
@@ -177,10 +173,7 @@ mod tests {
             Secret::new("12345678").verify_signature(VECTOR_BODY, Some(VECTOR_SIGNATURE)),
             Err(VerifyError::BadSignature)
         );
-        assert_eq!(
-            secret.verify_signature(VECTOR_BODY, Some(&VECTOR_SIGNATURE.to_uppercase())),
-            Ok(())
-        );
+        assert_eq!(secret.verify_signature(VECTOR_BODY, Some(&VECTOR_SIGNATURE.to_uppercase())), Ok(()));
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! Fixtures copied from Moveo's documentation live in `tests/fixtures/spec`.
 
 mod fixtures;
+mod mount;
 mod reply_props;
 mod schemas;
+mod server;
+mod support;
 mod wire;

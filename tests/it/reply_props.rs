@@ -48,7 +48,10 @@ struct ReplySpec {
 /// Strings around every documented length limit, in 1-, 2- and 4-byte characters.
 fn sized_string() -> impl Strategy<Value = String> {
     prop_oneof![
-        (prop::sample::select(vec![0usize, 1, 2, 63, 64, 65, 99, 100, 101]), prop::sample::select(vec!["a", "é", "😀"]))
+        (
+            prop::sample::select(vec![0usize, 1, 2, 63, 64, 65, 99, 100, 101]),
+            prop::sample::select(vec!["a", "é", "😀"])
+        )
             .prop_map(|(len, ch)| ch.repeat(len)),
         "[a-zA-Z0-9 ]{0,12}",
     ]
@@ -117,10 +120,7 @@ fn card() -> impl Strategy<Value = CardSpec> {
 
 fn response() -> impl Strategy<Value = ResponseSpec> {
     prop_oneof![
-        (
-            prop::collection::vec(sized_string(), 1..=2),
-            prop::collection::vec((sized_string(), sized_string()), 0..=12)
-        )
+        (prop::collection::vec(sized_string(), 1..=2), prop::collection::vec((sized_string(), sized_string()), 0..=12))
             .prop_map(|(texts, options)| ResponseSpec::Text { texts, options }),
         (0usize..4, url(), prop::option::of(sized_string()), prop::option::of(any::<u64>()))
             .prop_map(|(kind, url, name, size)| ResponseSpec::Media { kind, url, name, size }),
@@ -136,7 +136,10 @@ fn response() -> impl Strategy<Value = ResponseSpec> {
 fn reply_spec() -> impl Strategy<Value = ReplySpec> {
     (
         prop::collection::vec(
-            (prop::sample::select(vec!["a", "total", "user", "global", "channels"]).prop_map(str::to_owned), any::<i64>()),
+            (
+                prop::sample::select(vec!["a", "total", "user", "global", "channels"]).prop_map(str::to_owned),
+                any::<i64>(),
+            ),
             0..=2,
         ),
         prop::collection::vec(response(), 0..=3),
@@ -146,7 +149,12 @@ fn reply_spec() -> impl Strategy<Value = ReplySpec> {
 
 // ---- the description as builder calls ----
 
-fn webview_button(label: &str, url: &str, height: Option<WebviewHeight>, node: &Option<String>) -> moveo_dialog::reply::WebviewButton {
+fn webview_button(
+    label: &str,
+    url: &str,
+    height: Option<WebviewHeight>,
+    node: &Option<String>,
+) -> moveo_dialog::reply::WebviewButton {
     let mut button = Button::webview(label, url);
     if let Some(height) = height {
         button = button.height(height);
@@ -165,7 +173,8 @@ fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
     for response in &spec.responses {
         builder = match response {
             ResponseSpec::Text { texts, options } => {
-                let text = options.iter().fold(Text::from_texts(texts.clone()), |text, (label, t)| text.option(label, t));
+                let text =
+                    options.iter().fold(Text::from_texts(texts.clone()), |text, (label, t)| text.option(label, t));
                 builder.text(text)
             }
             ResponseSpec::Media { kind, url, name, size } => {
@@ -182,7 +191,8 @@ fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
             ResponseSpec::Carousel { cards, action_id } => {
                 let mut carousel = Carousel::new();
                 for spec in cards {
-                    let media = if spec.video { CardMedia::video(&spec.media_url) } else { CardMedia::image(&spec.media_url) };
+                    let media =
+                        if spec.video { CardMedia::video(&spec.media_url) } else { CardMedia::image(&spec.media_url) };
                     let mut card = Card::new(&spec.title, media);
                     if let Some(subtitle) = &spec.subtitle {
                         card = card.subtitle(subtitle);
@@ -191,14 +201,18 @@ fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
                         card = card.button(match button {
                             ButtonSpec::Postback { label, value } => Button::postback(label, value),
                             ButtonSpec::Url { label, url } => Button::url(label, url),
-                            ButtonSpec::Webview { label, url, height, node } => webview_button(label, url, *height, node).into(),
+                            ButtonSpec::Webview { label, url, height, node } => {
+                                webview_button(label, url, *height, node).into()
+                            }
                         });
                     }
                     if let Some(action) = &spec.default_action {
                         card = card.default_action(match action {
                             ButtonSpec::Postback { value, .. } => DefaultAction::postback(value),
                             ButtonSpec::Url { url, .. } => DefaultAction::url(url),
-                            ButtonSpec::Webview { label, url, height, node } => webview_button(label, url, *height, node).into(),
+                            ButtonSpec::Webview { label, url, height, node } => {
+                                webview_button(label, url, *height, node).into()
+                            }
                         });
                     }
                     carousel = carousel.card(card);

@@ -49,39 +49,117 @@ fn every_broken_limit_is_refused_at_its_pointer() {
         ("neither context nor responses", json!({}), ""),
         ("11 options", text_with_options(11), "/responses/0/options"),
         ("0 options", text_with_options(0), "/responses/0/options"),
-        ("empty option text", json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "", "label": "a"}]}]}), "/responses/0/options/0/text"),
-        ("65-char label", json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "a", "label": "é".repeat(65)}]}]}), "/responses/0/options/0/label"),
-        ("empty label", json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "a", "label": ""}]}]}), "/responses/0/options/0/label"),
+        (
+            "empty option text",
+            json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "", "label": "a"}]}]}),
+            "/responses/0/options/0/text",
+        ),
+        (
+            "65-char label",
+            json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "a", "label": "é".repeat(65)}]}]}),
+            "/responses/0/options/0/label",
+        ),
+        (
+            "empty label",
+            json!({"responses": [{"type": "text", "texts": ["x"], "options": [{"text": "a", "label": ""}]}]}),
+            "/responses/0/options/0/label",
+        ),
         ("text without texts", json!({"responses": [{"type": "text"}]}), "/responses/0"),
         ("7 cards", carousel((0..7).map(|i| card(&format!("c{i}"))).collect()), "/responses/0/cards"),
         ("0 cards", carousel(vec![]), "/responses/0/cards"),
         ("65-char title", carousel(vec![card(&"x".repeat(65))]), "/responses/0/cards/0/title"),
         ("empty title", carousel(vec![card("")]), "/responses/0/cards/0/title"),
-        ("101-char subtitle", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "subtitle": "s".repeat(101)})]), "/responses/0/cards/0/subtitle"),
-        ("4 buttons", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": (0..4).map(|i| json!({"type": "postback", "label": "b", "value": i.to_string()})).collect::<Vec<_>>()})]), "/responses/0/cards/0/buttons"),
-        ("0 buttons", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": []})]), "/responses/0/cards/0/buttons"),
-        ("card media of type audio", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "audio"}, "title": "t"})]), "/responses/0/cards/0/media/type"),
-        ("postback default action with a label", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "default_action": {"type": "postback", "value": "v", "label": "l"}})]), "/responses/0/cards/0/default_action"),
-        ("phone button", carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": [{"type": "phone", "label": "call", "value": "+30"}]})]), "/responses/0/cards/0/buttons/0/type"),
-        ("carousel without action_id", json!({"responses": [{"type": "carousel", "cards": [card("t")]}]}), "/responses/0"),
-        ("braced action_id", json!({"responses": [{"type": "carousel", "action_id": format!("{{{uuid}}}"), "cards": [card("t")]}]}), "/responses/0/action_id"),
-        ("32-hex trigger_node_id", json!({"responses": [{"type": "event", "trigger_node_id": uuid.replace('-', "")}]}), "/responses/0/trigger_node_id"),
-        ("urn trigger_node_id", json!({"responses": [{"type": "event", "trigger_node_id": format!("urn:uuid:{uuid}")}]}), "/responses/0/trigger_node_id"),
+        (
+            "101-char subtitle",
+            carousel(vec![
+                json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "subtitle": "s".repeat(101)}),
+            ]),
+            "/responses/0/cards/0/subtitle",
+        ),
+        (
+            "4 buttons",
+            carousel(vec![
+                json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": (0..4).map(|i| json!({"type": "postback", "label": "b", "value": i.to_string()})).collect::<Vec<_>>()}),
+            ]),
+            "/responses/0/cards/0/buttons",
+        ),
+        (
+            "0 buttons",
+            carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": []})]),
+            "/responses/0/cards/0/buttons",
+        ),
+        (
+            "card media of type audio",
+            carousel(vec![json!({"media": {"url": "https://e.com/a", "type": "audio"}, "title": "t"})]),
+            "/responses/0/cards/0/media/type",
+        ),
+        (
+            "postback default action with a label",
+            carousel(vec![
+                json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "default_action": {"type": "postback", "value": "v", "label": "l"}}),
+            ]),
+            "/responses/0/cards/0/default_action",
+        ),
+        (
+            "phone button",
+            carousel(vec![
+                json!({"media": {"url": "https://e.com/a", "type": "image"}, "title": "t", "buttons": [{"type": "phone", "label": "call", "value": "+30"}]}),
+            ]),
+            "/responses/0/cards/0/buttons/0/type",
+        ),
+        (
+            "carousel without action_id",
+            json!({"responses": [{"type": "carousel", "cards": [card("t")]}]}),
+            "/responses/0",
+        ),
+        (
+            "braced action_id",
+            json!({"responses": [{"type": "carousel", "action_id": format!("{{{uuid}}}"), "cards": [card("t")]}]}),
+            "/responses/0/action_id",
+        ),
+        (
+            "32-hex trigger_node_id",
+            json!({"responses": [{"type": "event", "trigger_node_id": uuid.replace('-', "")}]}),
+            "/responses/0/trigger_node_id",
+        ),
+        (
+            "urn trigger_node_id",
+            json!({"responses": [{"type": "event", "trigger_node_id": format!("urn:uuid:{uuid}")}]}),
+            "/responses/0/trigger_node_id",
+        ),
         ("relative media url", json!({"responses": [{"type": "image", "url": "/image.jpg"}]}), "/responses/0/url"),
-        ("negative media size", json!({"responses": [{"type": "file", "url": "https://e.com/f", "size": -1}]}), "/responses/0/size"),
-        ("fractional media size", json!({"responses": [{"type": "file", "url": "https://e.com/f", "size": 1.5}]}), "/responses/0/size"),
-        ("webview without name", json!({"responses": [{"type": "webview", "label": "l", "url": "https://e.com/"}]}), "/responses/0"),
-        ("webview height new_window", json!({"responses": [{"type": "webview", "name": "n", "label": "l", "url": "https://e.com/", "height": "new_window"}]}), "/responses/0/height"),
+        (
+            "negative media size",
+            json!({"responses": [{"type": "file", "url": "https://e.com/f", "size": -1}]}),
+            "/responses/0/size",
+        ),
+        (
+            "fractional media size",
+            json!({"responses": [{"type": "file", "url": "https://e.com/f", "size": 1.5}]}),
+            "/responses/0/size",
+        ),
+        (
+            "webview without name",
+            json!({"responses": [{"type": "webview", "label": "l", "url": "https://e.com/"}]}),
+            "/responses/0",
+        ),
+        (
+            "webview height new_window",
+            json!({"responses": [{"type": "webview", "name": "n", "label": "l", "url": "https://e.com/", "height": "new_window"}]}),
+            "/responses/0/height",
+        ),
         ("context writes global", json!({"context": {"global": {"a": 1}}}), "/context"),
         ("context writes channels", json!({"context": {"channels": {}}}), "/context"),
         ("unknown response type", json!({"responses": [{"type": "phone"}]}), "/responses/0/type"),
-        ("null instead of an optional field", json!({"responses": [{"type": "image", "url": "https://e.com/i", "name": null}]}), "/responses/0/name"),
+        (
+            "null instead of an optional field",
+            json!({"responses": [{"type": "image", "url": "https://e.com/i", "name": null}]}),
+            "/responses/0/name",
+        ),
     ];
     for (what, reply, pointer) in rows {
-        let violations = Schema::Reply
-            .validate(&reply)
-            .err()
-            .unwrap_or_else(|| panic!("{what}: the schema accepted {reply}"));
+        let violations =
+            Schema::Reply.validate(&reply).err().unwrap_or_else(|| panic!("{what}: the schema accepted {reply}"));
         assert!(
             violations.iter().any(|v| v.pointer == pointer),
             "{what}: expected a violation at {pointer:?}, got {violations:?}"
@@ -95,7 +173,9 @@ fn limits_are_inclusive() {
     assert_valid_reply(&text_with_options(1));
     assert_valid_reply(&carousel((0..6).map(|i| card(&format!("c{i}"))).collect()));
     assert_valid_reply(&carousel(vec![card(&"😀".repeat(64))]));
-    assert_valid_reply(&json!({"responses": [{"type": "event", "trigger_node_id": "123E4567-E89B-12D3-A456-426614174000"}]}));
+    assert_valid_reply(
+        &json!({"responses": [{"type": "event", "trigger_node_id": "123E4567-E89B-12D3-A456-426614174000"}]}),
+    );
 }
 
 #[test]

@@ -50,17 +50,27 @@ fn builders_reproduce_the_spec_full_reply() {
 fn builders_reproduce_every_spec_response_example() {
     let uuid = "123e4567-e89b-12d3-a456-426614174000";
     let cases: Vec<(&str, Reply)> = vec![
-        ("reply-context.json", Reply::builder().context("selected_product", "apples").context("amount", "6").build().unwrap()),
+        (
+            "reply-context.json",
+            Reply::builder().context("selected_product", "apples").context("amount", "6").build().unwrap(),
+        ),
         (
             "reply-text.json",
             Reply::builder()
-                .text(Text::new("Hello! How can I assist you today?").option("Help", "I need help").option("Browse", "Just browsing"))
+                .text(
+                    Text::new("Hello! How can I assist you today?")
+                        .option("Help", "I need help")
+                        .option("Browse", "Just browsing"),
+                )
                 .build()
                 .unwrap(),
         ),
         (
             "reply-media.json",
-            Reply::builder().media(Media::image("https://example.com/image.jpg").name("Sample Image").size(102_400)).build().unwrap(),
+            Reply::builder()
+                .media(Media::image("https://example.com/image.jpg").name("Sample Image").size(102_400))
+                .build()
+                .unwrap(),
         ),
         ("reply-event.json", Reply::builder().event(uuid).build().unwrap()),
         (
@@ -83,7 +93,11 @@ fn builders_reproduce_every_spec_response_example() {
         (
             "reply-webview.json",
             Reply::builder()
-                .webview(Webview::new("Survey", "Visit our website", "https://example.com/").height(WebviewHeight::Full).trigger_node_id(uuid))
+                .webview(
+                    Webview::new("Survey", "Visit our website", "https://example.com/")
+                        .height(WebviewHeight::Full)
+                        .trigger_node_id(uuid),
+                )
                 .build()
                 .unwrap(),
         ),
@@ -160,10 +174,12 @@ fn absent_optional_fields_are_left_out() {
     let reply = Reply::builder()
         .media(Media::file("https://example.com/f.pdf"))
         .webview(Webview::new("n", "l", "https://example.com/"))
-        .carousel(Carousel::new().card(
-            Card::new("t", CardMedia::image("https://example.com/a.jpg"))
-                .button(Button::webview("Open", "https://example.com/w")),
-        ))
+        .carousel(
+            Carousel::new().card(
+                Card::new("t", CardMedia::image("https://example.com/a.jpg"))
+                    .button(Button::webview("Open", "https://example.com/w")),
+            ),
+        )
         .build()
         .unwrap();
     let text = serde_json::to_string(&reply).unwrap();
@@ -221,7 +237,8 @@ fn brain_send_responses_decode_to_their_own_types() {
 
 #[test]
 fn unknown_types_are_kept_not_refused() {
-    let body = json!({"event_type": "message:reaction", "request_id": "r", "session_id": "s", "timestamp": 1, "emoji": "👍"});
+    let body =
+        json!({"event_type": "message:reaction", "request_id": "r", "session_id": "s", "timestamp": 1, "emoji": "👍"});
     let event = Event::from_value(body.clone()).unwrap();
     assert_eq!(event.event_type(), "message:reaction");
     let EventKind::Unknown { json, .. } = &event.kind else { panic!() };

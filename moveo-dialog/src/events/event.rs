@@ -344,9 +344,7 @@ impl Event {
             }
             EventKind::ConversationClosed(payload) => serde_json::to_value(payload),
             EventKind::SessionClosed(payload) => serde_json::to_value(payload),
-            EventKind::ConversationReopened | EventKind::SessionExpired | EventKind::Unknown { .. } => {
-                Ok(Value::Null)
-            }
+            EventKind::ConversationReopened | EventKind::SessionExpired | EventKind::Unknown { .. } => Ok(Value::Null),
         };
         if let Ok(Value::Object(fields)) = payload {
             map.extend(fields);

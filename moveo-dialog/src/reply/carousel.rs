@@ -6,8 +6,7 @@ use sha2::{Digest, Sha256};
 use super::check::{self, Path};
 use super::error::ReplyError;
 use super::limits::{
-    MAX_BUTTONS, MAX_CARD_SUBTITLE_CHARS, MAX_CARD_TITLE_CHARS, MAX_CARDS, MIN_BUTTONS, MIN_CARD_TITLE_CHARS,
-    MIN_CARDS,
+    MAX_BUTTONS, MAX_CARD_SUBTITLE_CHARS, MAX_CARD_TITLE_CHARS, MAX_CARDS, MIN_BUTTONS, MIN_CARD_TITLE_CHARS, MIN_CARDS,
 };
 use super::webview::WebviewHeight;
 
@@ -55,7 +54,6 @@ impl Carousel {
     }
 
     /// The cards, in order.
-    #[must_use]
     pub fn cards(&self) -> &[Card] {
         &self.cards
     }
@@ -102,14 +100,7 @@ fn derived_action_id(cards: &[Card]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x80; // version 8
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 9562 variant
     let hex = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
 /// The kind of media on a card.
@@ -136,19 +127,13 @@ impl CardMedia {
     /// An image card media.
     #[must_use]
     pub fn image(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            kind: CardMediaKind::Image,
-        }
+        Self { url: url.into(), kind: CardMediaKind::Image }
     }
 
     /// A video card media.
     #[must_use]
     pub fn video(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            kind: CardMediaKind::Video,
-        }
+        Self { url: url.into(), kind: CardMediaKind::Video }
     }
 }
 
@@ -169,13 +154,7 @@ pub struct Card {
 impl Card {
     /// A card with its title (1 to 64 characters) and media.
     pub fn new(title: impl Into<String>, media: CardMedia) -> Self {
-        Self {
-            media,
-            title: title.into(),
-            subtitle: None,
-            buttons: Vec::new(),
-            default_action: None,
-        }
+        Self { media, title: title.into(), subtitle: None, buttons: Vec::new(), default_action: None }
     }
 
     /// The subtitle, at most 100 characters.
@@ -210,12 +189,7 @@ impl Card {
 
     fn check(&self, path: Path<'_>) -> Result<(), ReplyError> {
         check::uri(path.field("media").field("url"), &self.media.url)?;
-        check::chars(
-            path.field("title"),
-            &self.title,
-            MIN_CARD_TITLE_CHARS,
-            Some(MAX_CARD_TITLE_CHARS),
-        )?;
+        check::chars(path.field("title"), &self.title, MIN_CARD_TITLE_CHARS, Some(MAX_CARD_TITLE_CHARS))?;
         if let Some(subtitle) = &self.subtitle {
             check::chars(path.field("subtitle"), subtitle, 0, Some(MAX_CARD_SUBTITLE_CHARS))?;
         }
@@ -259,29 +233,18 @@ impl Button {
     /// A postback button.
     #[must_use]
     pub fn postback(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self::Postback {
-            label: label.into(),
-            value: value.into(),
-        }
+        Self::Postback { label: label.into(), value: value.into() }
     }
 
     /// A button that opens a URL.
     #[must_use]
     pub fn url(label: impl Into<String>, url: impl Into<String>) -> Self {
-        Self::Url {
-            label: label.into(),
-            url: url.into(),
-        }
+        Self::Url { label: label.into(), url: url.into() }
     }
 
     /// A button that opens a webview; set its height and trigger node on the returned value.
     pub fn webview(label: impl Into<String>, url: impl Into<String>) -> WebviewButton {
-        WebviewButton {
-            label: label.into(),
-            url: url.into(),
-            height: None,
-            trigger_node_id: None,
-        }
+        WebviewButton { label: label.into(), url: url.into(), height: None, trigger_node_id: None }
     }
 
     /// The button's label.

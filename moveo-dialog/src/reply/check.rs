@@ -97,9 +97,7 @@ pub(crate) fn uri(path: Path<'_>, value: &str) -> Result<(), ReplyError> {
     if is_absolute_uri(value) {
         Ok(())
     } else {
-        Err(path.error(ReplyErrorKind::InvalidUri {
-            value: value.to_owned(),
-        }))
+        Err(path.error(ReplyErrorKind::InvalidUri { value: value.to_owned() }))
     }
 }
 
@@ -110,8 +108,7 @@ pub fn is_absolute_uri(value: &str) -> bool {
 }
 
 /// The pattern of a hyphenated UUID, as `schemas/reply.schema.json` states it.
-pub const UUID_PATTERN: &str =
-    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+pub const UUID_PATTERN: &str = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
     #[allow(clippy::expect_used)]
@@ -130,9 +127,7 @@ pub(crate) fn uuid(path: Path<'_>, value: &str) -> Result<(), ReplyError> {
     if is_hyphenated_uuid(value) {
         Ok(())
     } else {
-        Err(path.error(ReplyErrorKind::InvalidUuid {
-            value: value.to_owned(),
-        }))
+        Err(path.error(ReplyErrorKind::InvalidUuid { value: value.to_owned() }))
     }
 }
 

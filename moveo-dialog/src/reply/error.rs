@@ -17,10 +17,7 @@ pub struct ReplyError {
 
 impl ReplyError {
     pub(crate) fn new(path: impl Into<String>, kind: ReplyErrorKind) -> Self {
-        Self {
-            path: path.into(),
-            kind,
-        }
+        Self { path: path.into(), kind }
     }
 
     /// The JSON path of the offending value, such as `responses[0].options[2].label`.
@@ -38,11 +35,7 @@ impl ReplyError {
 
 impl fmt::Display for ReplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            write!(f, "reply: {}", self.kind)
-        } else {
-            write!(f, "{}: {}", self.path, self.kind)
-        }
+        if self.path.is_empty() { write!(f, "reply: {}", self.kind) } else { write!(f, "{}: {}", self.path, self.kind) }
     }
 }
 
@@ -110,22 +103,17 @@ pub enum ReplyErrorKind {
 impl fmt::Display for ReplyErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::TooShort { chars, min } => write!(
-                f,
-                "{chars} character{}, at least {min}",
-                if *chars == 1 { "" } else { "s" }
-            ),
+            Self::TooShort { chars, min } => {
+                write!(f, "{chars} character{}, at least {min}", if *chars == 1 { "" } else { "s" })
+            }
             Self::TooLong { chars, max } => write!(f, "{chars} characters, at most {max}"),
             Self::TooFew { items, count, min } => write!(f, "{count} {items}, at least {min}"),
             Self::TooMany { items, count, max } => write!(f, "{count} {items}, at most {max}"),
             Self::InvalidUri { value } => write!(f, "{value:?} is not an absolute URI"),
-            Self::InvalidUuid { value } => write!(
-                f,
-                "{value:?} is not a hyphenated UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"
-            ),
-            Self::ReservedContextKey => {
-                f.write_str("reserved by Moveo; a reply may not write `global` or `channels`")
+            Self::InvalidUuid { value } => {
+                write!(f, "{value:?} is not a hyphenated UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
             }
+            Self::ReservedContextKey => f.write_str("reserved by Moveo; a reply may not write `global` or `channels`"),
             Self::NotSerializable { message } => write!(f, "cannot be serialised: {message}"),
             Self::NotAnObject => f.write_str("a context update must be a JSON object"),
             Self::Empty => f.write_str("a reply needs context, responses, or both"),

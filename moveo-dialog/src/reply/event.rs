@@ -15,9 +15,7 @@ pub struct Event {
 impl Event {
     /// Triggers the node with this id, a hyphenated UUID.
     pub fn new(trigger_node_id: impl Into<String>) -> Self {
-        Self {
-            trigger_node_id: trigger_node_id.into(),
-        }
+        Self { trigger_node_id: trigger_node_id.into() }
     }
 
     /// The node that will be triggered.

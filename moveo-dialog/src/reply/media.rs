@@ -43,12 +43,7 @@ pub struct Media {
 impl Media {
     /// A media response of the given kind; `url` must be an absolute URI.
     pub fn new(kind: MediaKind, url: impl Into<String>) -> Self {
-        Self {
-            kind,
-            url: url.into(),
-            name: None,
-            size: None,
-        }
+        Self { kind, url: url.into(), name: None, size: None }
     }
 
     /// An image.

@@ -36,10 +36,7 @@ pub struct TextOption {
 impl Text {
     /// A text response with one text.
     pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            texts: vec![text.into()],
-            options: Vec::new(),
-        }
+        Self { texts: vec![text.into()], options: Vec::new() }
     }
 
     /// A text response with several texts, sent in order.
@@ -48,10 +45,7 @@ impl Text {
         I: IntoIterator,
         I::Item: Into<String>,
     {
-        Self {
-            texts: texts.into_iter().map(Into::into).collect(),
-            options: Vec::new(),
-        }
+        Self { texts: texts.into_iter().map(Into::into).collect(), options: Vec::new() }
     }
 
     /// Adds another text after the ones already there.
@@ -63,10 +57,7 @@ impl Text {
     /// Adds a quick-reply option: `label` is shown on the button, `text` is sent back as the
     /// user's message when it is chosen. At most 10 options.
     pub fn option(mut self, label: impl Into<String>, text: impl Into<String>) -> Self {
-        self.options.push(TextOption {
-            text: text.into(),
-            label: label.into(),
-        });
+        self.options.push(TextOption { text: text.into(), label: label.into() });
         self
     }
 
@@ -91,12 +82,7 @@ impl Text {
         for (i, option) in self.options.iter().enumerate() {
             let at = options.index(i);
             check::chars(at.field("text"), &option.text, MIN_OPTION_TEXT_CHARS, None)?;
-            check::chars(
-                at.field("label"),
-                &option.label,
-                MIN_OPTION_LABEL_CHARS,
-                Some(MAX_OPTION_LABEL_CHARS),
-            )?;
+            check::chars(at.field("label"), &option.label, MIN_OPTION_LABEL_CHARS, Some(MAX_OPTION_LABEL_CHARS))?;
         }
         Ok(())
     }

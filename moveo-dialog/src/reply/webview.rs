@@ -42,13 +42,7 @@ pub struct Webview {
 impl Webview {
     /// A webview with its name, the label shown to the user, and the URL it loads.
     pub fn new(name: impl Into<String>, label: impl Into<String>, url: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            label: label.into(),
-            url: url.into(),
-            height: None,
-            trigger_node_id: None,
-        }
+        Self { name: name.into(), label: label.into(), url: url.into(), height: None, trigger_node_id: None }
     }
 
     /// How tall the webview opens.

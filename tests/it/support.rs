@@ -1,0 +1,137 @@
+//! Test support: the server in-process on `127.0.0.1:0`, and a small HTTP client over real
+//! sockets (hyper's connection API, so each test controls its own connection).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use moveo_dialog::verify::{Secret, sign};
+use moveo_dialog::{ServeError, Server};
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub(crate) const TOKEN: &str = "test-verify-token";
+
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    pub(crate) task: JoinHandle<Result<(), ServeError>>,
+}
+
+impl TestServer {
+    pub(crate) async fn start(server: Server) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.serve_with_shutdown(listener, async {
+            let _ = stopped.await;
+        }));
+        Self { addr, stop: Some(stop), task }
+    }
+
+    /// Signals shutdown (the server finishes what is in flight).
+    pub(crate) fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl Answer {
+    pub(crate) fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|err| panic!("not JSON ({err}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The `error` code of a JSON error body.
+    pub(crate) fn error(&self) -> String {
+        self.json()["error"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Sends one request on a fresh HTTP/1.1 connection.
+pub(crate) async fn send(addr: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(connection);
+    let response = tokio::time::timeout(Duration::from_secs(20), sender.send_request(request))
+        .await
+        .expect("the server answers within 20 s")
+        .expect("a response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Answer { status: parts.status, headers: parts.headers, body }
+}
+
+/// Sends one request over HTTP/2 (prior knowledge).
+pub(crate) async fn send_h2(addr: SocketAddr, request: Request<Full<Bytes>>) -> Answer {
+    let stream = TcpStream::connect(addr).await.expect("connect");
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(connection);
+    let response = sender.send_request(request).await.expect("a response");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Answer { status: parts.status, headers: parts.headers, body }
+}
+
+/// A POST of `body`, signed with `token` as Moveo signs it, with Moveo's headers.
+pub(crate) fn signed_post(path: &str, token: &str, body: &[u8]) -> Request<Full<Bytes>> {
+    Request::post(path)
+        .header("host", "localhost")
+        .header("content-type", "application/json")
+        .header("x-moveo-signature", sign(&Secret::new(token), body))
+        .header("x-moveo-request-id", "req-test-1")
+        .header("x-moveo-session-id", "00d2ff33-706e-4a2c-8544-df6c9d0c1ecf")
+        .header("x-moveo-account-id", "acc-1")
+        .header("x-moveo-account-slug", "acme")
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("request")
+}
+
+pub(crate) async fn post_signed(addr: SocketAddr, path: &str, body: &[u8]) -> Answer {
+    send(addr, signed_post(path, TOKEN, body)).await
+}
+
+/// A request body naming the last node and the intents.
+pub(crate) fn call_body(node: Option<&str>, intents: &[(&str, f64)]) -> Vec<u8> {
+    let stack: Vec<Value> = node
+        .map(|name| {
+            vec![
+                serde_json::json!({"node_id": "35411a26-cff7-4fb3-a2e9-0e8e6ada048a", "name": "greetings"}),
+                serde_json::json!({"node_id": "a85b10e8-e7f3-40df-9715-196c4eae5f14", "name": name}),
+            ]
+        })
+        .unwrap_or_default();
+    let intents: Vec<Value> =
+        intents.iter().map(|(name, c)| serde_json::json!({"intent": name, "confidence": c})).collect();
+    serde_json::to_vec(&serde_json::json!({
+        "channel": "web", "session_id": "s-1", "brain_id": "b-1", "lang": "en",
+        "context": {"destination": "England"}, "input": {"text": "hi"},
+        "intents": intents, "entities": [], "debug": {"dialog_stack": stack}
+    }))
+    .expect("json")
+}
