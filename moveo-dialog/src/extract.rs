@@ -107,6 +107,10 @@ pub(crate) fn decode_context<T>(call: &Call) -> Result<T, Rejection>
 where
     T: DeserializeOwned,
 {
+    // Path tracking allocates per key: run it only to describe a context that did not fit.
+    if let Ok(value) = T::deserialize(&call.request.context) {
+        return Ok(value);
+    }
     serde_path_to_error::deserialize(&call.request.context).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { "context".to_owned() } else { format!("context.{path}") };

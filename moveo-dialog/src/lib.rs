@@ -88,3 +88,8 @@ pub use server::{
 };
 #[cfg(feature = "server")]
 pub use service::RemoteAddr;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(all(doctest, feature = "server", feature = "testing"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

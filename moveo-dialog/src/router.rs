@@ -88,6 +88,8 @@ pub(crate) struct Inner {
     pub(crate) body_timeout: Duration,
     pub(crate) deadline: Duration,
     pub(crate) deadline_fallback: Option<Arc<[u8]>>,
+    /// The label of calls answered before a route was chosen.
+    pub(crate) unrouted_label: Arc<str>,
     #[cfg(feature = "metrics")]
     pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
 }
@@ -165,6 +167,7 @@ impl Router {
                 body_timeout: DEFAULT_BODY_TIMEOUT,
                 deadline: DEFAULT_DEADLINE,
                 deadline_fallback: None,
+                unrouted_label: Arc::from("-"),
                 #[cfg(feature = "metrics")]
                 metrics: None,
             }),

@@ -139,7 +139,7 @@ impl Inner {
         B: http_body::Body + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let none: Arc<str> = Arc::from("-");
+        let none = Arc::clone(&self.unrouted_label);
         let body = match self.read_checked(&parts, body).await {
             Ok(body) => body,
             Err(rejection) => return (none, self.reject(rejection)),
@@ -321,18 +321,23 @@ fn reply_response(reply: &Reply) -> Response<Body> {
     json_response(StatusCode::OK, reply.to_json_bytes())
 }
 
+/// Decodes the body. Path tracking costs an allocation per key, so it runs only to describe a
+/// body that already failed.
 fn decode(body: &[u8]) -> Result<DialogRequest, Rejection> {
+    let err = match serde_json::from_slice::<DialogRequest>(body) {
+        Ok(request) => return Ok(request),
+        Err(err) => err,
+    };
+    if err.classify() != serde_json::error::Category::Data {
+        return Err(Rejection::invalid_json(&err));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let request: DialogRequest = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => Rejection::invalid_request(format_args!("{path}: {inner}")),
-            _ => Rejection::invalid_json(&inner),
+    match serde_path_to_error::deserialize::<_, DialogRequest>(&mut deserializer) {
+        Err(err) if err.path().iter().next().is_some() => {
+            Err(Rejection::invalid_request(format_args!("{}: {}", err.path(), err.inner())))
         }
-    })?;
-    deserializer.end().map_err(|err| Rejection::invalid_json(&err))?;
-    Ok(request)
+        _ => Err(Rejection::invalid_request(err)),
+    }
 }
 
 fn no_route(request: &DialogRequest) -> Rejection {
