@@ -8,6 +8,7 @@ use moveo_dialog::{Router, Server};
 use tokio::net::TcpListener;
 
 pub mod erasmus;
+pub mod events;
 
 /// Logs to stderr, at `info` unless `RUST_LOG` says otherwise.
 pub fn init_logging() {

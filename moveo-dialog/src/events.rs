@@ -5,10 +5,18 @@
 //! [`Event::from_slice`] decodes a body into the base fields and an [`EventKind`]; an event type
 //! this version does not know becomes [`EventKind::Unknown`] and keeps its JSON.
 
+#[cfg(feature = "server")]
+mod clock;
 mod conversation;
+#[cfg(feature = "server")]
+mod dedup;
 mod event;
+#[cfg(feature = "server")]
+mod handler;
 mod message;
 mod output;
+#[cfg(feature = "server")]
+mod receiver;
 mod session;
 
 pub use conversation::{ConversationClosed, Member};
@@ -22,3 +30,14 @@ pub use output::{
     OutputText, OutputWebview, OutputWebviewHeight,
 };
 pub use session::SessionClosed;
+
+#[cfg(feature = "server")]
+pub use clock::{Clock, SystemClock};
+#[cfg(feature = "server")]
+pub use dedup::{Claim, ClaimToken, DEFAULT_DONE_TTL, DedupKey, DedupStore, MemoryStore, StoreError};
+#[cfg(feature = "server")]
+pub use handler::{EventHandler, EventOutcome};
+#[cfg(feature = "server")]
+pub use receiver::{
+    DEFAULT_DUPLICATE_WAIT, DEFAULT_FUTURE_SKEW, DEFAULT_HANDLER_DEADLINE, DEFAULT_TIMESTAMP_TOLERANCE, EventsReceiver,
+};

@@ -11,7 +11,7 @@ use crate::rejection::Rejection;
 use crate::reply::{Reply, ReplyBuilder};
 
 /// A boxed, sendable future.
-pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a handler returns: anything that becomes a [`Reply`], or a failure that becomes a 500
 /// `handler_error` and a log line (the caller never sees the details).
@@ -88,7 +88,7 @@ pub trait Handler<Args>: Clone + Send + Sync + 'static {
     /// # Errors
     ///
     /// The first extractor's rejection.
-    fn call(&self, call: &Call) -> Result<BoxFuture<Result<Reply, HandlerError>>, Rejection>;
+    fn call(&self, call: &Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection>;
 }
 
 macro_rules! impl_handler {
@@ -101,7 +101,7 @@ macro_rules! impl_handler {
             $($arg: FromCall + Send,)*
         {
             #[allow(non_snake_case, unused_variables)]
-            fn call(&self, call: &Call) -> Result<BoxFuture<Result<Reply, HandlerError>>, Rejection> {
+            fn call(&self, call: &Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection> {
                 $(let $arg = $arg::from_call(call)?;)*
                 let future = (self)($($arg),*);
                 Ok(Box::pin(async move { future.await.into_reply() }))
@@ -122,7 +122,7 @@ impl_handler!(A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// A handler with its argument types erased.
 pub(crate) type ErasedHandler =
-    Arc<dyn Fn(&Call) -> Result<BoxFuture<Result<Reply, HandlerError>>, Rejection> + Send + Sync>;
+    Arc<dyn Fn(&Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection> + Send + Sync>;
 
 pub(crate) fn erase<H, Args>(handler: H) -> ErasedHandler
 where

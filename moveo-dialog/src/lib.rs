@@ -60,6 +60,8 @@ pub use reply::{Reply, ReplyBuilder, ReplyError};
 pub use request::{ContextValueError, DialogDebug, DialogNode, DialogRequest, Entity, Input, Intent};
 
 #[cfg(feature = "server")]
+mod body;
+#[cfg(feature = "server")]
 pub mod extract;
 #[cfg(feature = "server")]
 mod handler;
@@ -75,7 +77,7 @@ mod server;
 mod service;
 
 #[cfg(feature = "server")]
-pub use handler::{Handler, HandlerError, IntoReply};
+pub use handler::{BoxFuture, Handler, HandlerError, IntoReply};
 #[cfg(feature = "server")]
 pub use rejection::{Body, Rejection};
 #[cfg(feature = "server")]

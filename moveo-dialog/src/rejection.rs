@@ -118,6 +118,34 @@ impl Rejection {
         Self::new(StatusCode::BAD_REQUEST, "invalid_context", format!("the context does not fit: {detail}"))
     }
 
+    pub(crate) fn invalid_event(detail: impl std::fmt::Display) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_event", format!("the body is not a valid event: {detail}"))
+    }
+
+    pub(crate) fn stale_timestamp(message: String) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "stale_timestamp", message)
+    }
+
+    pub(crate) fn in_progress() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "in_progress",
+            "another delivery of this event is being handled; retry later",
+        )
+    }
+
+    pub(crate) fn store_unavailable() -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the de-duplication store failed; retry later")
+    }
+
+    pub(crate) fn handler_deadline() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "deadline_exceeded",
+            "the handler did not finish before its deadline; retry later",
+        )
+    }
+
     pub(crate) fn no_route(message: String) -> Self {
         Self::new(StatusCode::NOT_FOUND, "no_route", message)
     }

@@ -401,12 +401,6 @@ impl Router {
     pub fn routes(&self) -> &[Route] {
         &self.inner.table
     }
-
-    /// Whether the router can verify calls (a verify token is set) or was told not to.
-    #[must_use]
-    pub fn is_verification_configured(&self) -> bool {
-        self.inner.verification.secret.is_some() || self.inner.verification.skip
-    }
 }
 
 /// Why a route was chosen.

@@ -16,9 +16,56 @@ use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
+use crate::handler::BoxFuture;
 use crate::rejection::{Body, Rejection};
 use crate::router::{Inner, Router};
 use crate::service::RemoteAddr;
+
+pub(crate) mod sealed {
+    use super::{Body, BoxFuture, Incoming, Request, Response, ServeError};
+
+    /// What the server runs for each request; implemented inside this crate only.
+    pub trait Endpoint: Send + Sync + 'static {
+        fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>>;
+        /// Refuses to serve a misconfigured endpoint.
+        fn check(&self) -> Result<(), ServeError>;
+        /// What it serves, for the start-up log.
+        fn describe(&self) -> Vec<String>;
+    }
+}
+
+/// Something a [`Server`] serves: a [`Router`] (dialog webhooks) or an
+/// [`EventsReceiver`](crate::events::EventsReceiver) (custom-integration events).
+pub trait Serve {
+    #[doc(hidden)]
+    fn into_endpoint(self) -> Arc<dyn sealed::Endpoint>;
+}
+
+struct RouterEndpoint(Arc<Inner>);
+
+impl sealed::Endpoint for RouterEndpoint {
+    fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>> {
+        Box::pin(Arc::clone(&self.0).handle(request))
+    }
+
+    fn check(&self) -> Result<(), ServeError> {
+        let verification = &self.0.verification;
+        if verification.secret.is_none() && !verification.skip {
+            return Err(ServeError::NoVerification);
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> Vec<String> {
+        self.0.table.iter().map(|route| format!("dialog webhook route: {route}")).collect()
+    }
+}
+
+impl Serve for Router {
+    fn into_endpoint(self) -> Arc<dyn sealed::Endpoint> {
+        Arc::new(RouterEndpoint(self.inner))
+    }
+}
 
 /// Requests in flight before the server answers 503 `overloaded`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
@@ -36,6 +83,11 @@ pub enum ServeError {
         "the router has no verify token: set Router::verify_token (or, for local experiments only, Router::insecure_skip_verification)"
     )]
     NoVerification,
+    /// The events receiver has no webhook secret and was not told to run unsigned.
+    #[error(
+        "the events receiver has no webhook secret: set EventsReceiver::webhook_secret (or, when the integration has no secret, EventsReceiver::accept_unsigned_events)"
+    )]
+    NoWebhookSecret,
     /// The listener failed.
     #[error("the listener failed: {0}")]
     Io(#[from] std::io::Error),
@@ -55,23 +107,29 @@ pub enum ServeError {
 #[derive(Debug)]
 #[must_use = "a server does nothing until `serve` is awaited"]
 pub struct Server {
-    router: Router,
+    endpoint: Arc<dyn sealed::Endpoint>,
     max_in_flight: usize,
     header_read_timeout: Duration,
     grace_period: Duration,
 }
 
 struct Shared {
-    inner: Arc<Inner>,
+    endpoint: Arc<dyn sealed::Endpoint>,
     in_flight: Arc<Semaphore>,
     shutting_down: AtomicBool,
 }
 
+impl std::fmt::Debug for dyn sealed::Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.describe()).finish()
+    }
+}
+
 impl Server {
-    /// A server for `router`, with the default limits.
-    pub fn new(router: Router) -> Self {
+    /// A server for `app` (a [`Router`] or an events receiver), with the default limits.
+    pub fn new(app: impl Serve) -> Self {
         Self {
-            router,
+            endpoint: app.into_endpoint(),
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             grace_period: DEFAULT_GRACE_PERIOD,
@@ -118,16 +176,14 @@ impl Server {
     where
         F: Future<Output = ()> + Send,
     {
-        if !self.router.is_verification_configured() {
-            return Err(ServeError::NoVerification);
-        }
+        self.endpoint.check()?;
         let local = listener.local_addr()?;
-        tracing::info!(address = %local, "serving dialog webhooks");
-        for route in self.router.routes() {
-            tracing::info!(%route, "route");
+        tracing::info!(address = %local, "serving");
+        for line in self.endpoint.describe() {
+            tracing::info!("{line}");
         }
         let shared = Arc::new(Shared {
-            inner: Arc::clone(&self.router.inner),
+            endpoint: Arc::clone(&self.endpoint),
             in_flight: Arc::new(Semaphore::new(self.max_in_flight)),
             shutting_down: AtomicBool::new(false),
         });
@@ -211,7 +267,7 @@ impl Shared {
             return Rejection::overloaded().into_response();
         };
         request.extensions_mut().insert(RemoteAddr(peer));
-        Arc::clone(&self.inner).handle(request).await
+        self.endpoint.handle(request).await
     }
 }
 

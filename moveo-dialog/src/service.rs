@@ -12,10 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tracing::Instrument;
 
 use crate::extract::Call;
@@ -39,7 +36,7 @@ where
 {
     type Response = Response<Body>;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
 
     fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
@@ -58,17 +55,9 @@ enum Verified {
     NeedsBodyToken,
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|value| value.to_str().ok())
-}
+use crate::body::header_str;
 
-fn is_json(headers: &HeaderMap) -> bool {
-    header_str(headers, CONTENT_TYPE.as_str())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> &str {
     payload
         .downcast_ref::<&str>()
         .copied()
@@ -77,7 +66,7 @@ fn panic_message(payload: &(dyn Any + Send)) -> &str {
 }
 
 /// Polls a handler's future, turning a panic into an error value.
-struct CatchUnwind<T>(BoxFuture<T>);
+pub(crate) struct CatchUnwind<T>(pub(crate) BoxFuture<'static, T>);
 
 impl<T> Future for CatchUnwind<T> {
     type Output = Result<T, Box<dyn Any + Send>>;
@@ -140,7 +129,7 @@ impl Inner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let none = Arc::clone(&self.unrouted_label);
-        let body = match self.read_checked(&parts, body).await {
+        let body = match crate::body::read_json_body(&parts, body, self.body_limit, self.body_timeout).await {
             Ok(body) => body,
             Err(rejection) => return (none, self.reject(rejection)),
         };
@@ -190,37 +179,6 @@ impl Inner {
             Ok(Ok(Err(err))) => self.failed(&err),
             Ok(Err(payload)) => self.panicked(&*payload),
             Err(_) => self.missed_deadline(),
-        }
-    }
-
-    async fn read_checked<B>(&self, parts: &http::request::Parts, body: B) -> Result<Bytes, Rejection>
-    where
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        if parts.method != Method::POST {
-            return Err(Rejection::method_not_allowed());
-        }
-        if !is_json(&parts.headers) {
-            return Err(Rejection::unsupported_media_type());
-        }
-        if header_str(&parts.headers, CONTENT_ENCODING.as_str())
-            .is_some_and(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
-        {
-            return Err(Rejection::unsupported_encoding());
-        }
-        let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
-        if declared.is_some_and(|length| length > self.body_limit as u64) {
-            return Err(Rejection::payload_too_large(self.body_limit));
-        }
-        let collected = tokio::time::timeout(self.body_timeout, Limited::new(body, self.body_limit).collect()).await;
-        match collected {
-            Ok(Ok(collected)) => Ok(collected.to_bytes()),
-            Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => {
-                Err(Rejection::payload_too_large(self.body_limit))
-            }
-            Ok(Err(_)) => Err(Rejection::unreadable_body()),
-            Err(_) => Err(Rejection::body_timeout()),
         }
     }
 

@@ -1,0 +1,57 @@
+//! The checks every endpoint runs before it reads a body: method, content type, encoding and
+//! size, then the body itself under a size limit and a timeout.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Method};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use crate::rejection::Rejection;
+
+pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    header_str(headers, CONTENT_TYPE.as_str())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Checks, in order, the method (405), the content type and encoding (415) and the declared
+/// size (413), then reads the body: 413 as soon as it passes `limit`, without reading the
+/// rest; 408 when it takes longer than `timeout`.
+pub(crate) async fn read_json_body<B>(
+    parts: &http::request::Parts,
+    body: B,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, Rejection>
+where
+    B: http_body::Body + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if parts.method != Method::POST {
+        return Err(Rejection::method_not_allowed());
+    }
+    if !is_json(&parts.headers) {
+        return Err(Rejection::unsupported_media_type());
+    }
+    if header_str(&parts.headers, CONTENT_ENCODING.as_str())
+        .is_some_and(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
+    {
+        return Err(Rejection::unsupported_encoding());
+    }
+    let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(Rejection::payload_too_large(limit));
+    }
+    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::payload_too_large(limit)),
+        Ok(Err(_)) => Err(Rejection::unreadable_body()),
+        Err(_) => Err(Rejection::body_timeout()),
+    }
+}

@@ -1,0 +1,609 @@
+//! The events receiver: verifies, decodes, refuses stale events, de-duplicates and dispatches
+//! custom-integration webhook events by type.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::clock::{Clock, SystemClock};
+use super::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
+use super::event::{Event, EventDecodeError, EventKind, EventType};
+use super::handler::EventHandler;
+use crate::body::read_json_body;
+use crate::handler::{BoxFuture, HandlerError};
+use crate::rejection::{Body, Rejection, json_response};
+use crate::server::ServeError;
+use crate::server::sealed::Endpoint;
+use crate::service::{CatchUnwind, panic_message};
+use crate::verify::{SIGNATURE_HEADER, Secret, VerifyError};
+
+/// How old an event may be (by its `timestamp`) before it is refused as stale.
+pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(5 * 60);
+/// How far in the future an event's `timestamp` may be (clock skew).
+pub const DEFAULT_FUTURE_SKEW: Duration = Duration::from_secs(60);
+/// How long a handler may run: under Moveo's 30 s, so the answer arrives in time.
+pub const DEFAULT_HANDLER_DEADLINE: Duration = Duration::from_secs(25);
+/// How long a delivery waits for a concurrent delivery of the same event to finish.
+pub const DEFAULT_DUPLICATE_WAIT: Duration = Duration::from_secs(2);
+/// Worker queues in fast-ack mode; each session always goes to the same one.
+const FAST_ACK_SHARDS: usize = 8;
+
+type SharedHandler = Arc<dyn EventHandler>;
+
+/// Receives Moveo's custom-integration webhook events.
+///
+/// Each delivery goes through: method, content type and size checks, then the
+/// `X-Moveo-Signature` check (HMAC-SHA256 of the raw body with the webhook secret, in constant
+/// time), decoding into an [`Event`], a timestamp window (default 5 minutes old to 1 minute
+/// ahead), then de-duplication by (`event_type`, `request_id`) and the handler registered for
+/// the type.
+///
+/// **Delivery.** By default the 200 is sent only after the handler succeeded: a handler that
+/// fails is answered 500, a handler past its deadline (default 25 s) 503, and Moveo delivers
+/// the event again (up to 5 times). With de-duplication this handles each event effectively
+/// once. Moveo's own advice is to answer at once and work in the background;
+/// [`fast_ack`](Self::fast_ack) does that, at the price of losing queued events if the process
+/// dies before handling them.
+///
+/// | outcome | status | body |
+/// |---|---|---|
+/// | handled, a duplicate of a handled event, or a known type with no handler | 200 | `{"status": "handled" \| "duplicate" \| "ignored" \| "queued"}` |
+/// | not JSON / a known type whose fields do not fit (the message names the JSON path) | 400 | `invalid_json` / `invalid_event` |
+/// | timestamp outside the window | 400 | `stale_timestamp` |
+/// | signature missing or wrong | 401 | `missing_signature` / `bad_signature` |
+/// | handler failed or panicked | 500 | `handler_error` / `handler_panic` |
+/// | overloaded, shutting down, past the deadline, a concurrent delivery still running, store down | 503 | `overloaded`, `shutting_down`, `deadline_exceeded`, `in_progress`, `store_unavailable` |
+///
+/// ```
+/// use moveo_dialog::events::{Event, EventKind, EventType, EventsReceiver, OutputResponse};
+///
+/// let receiver = EventsReceiver::new()
+///     .webhook_secret("my-webhook-secret")
+///     .on(EventType::MessageBrainSend, |event: Event| async move {
+///         if let EventKind::MessageBrainSend(send) = &event.kind {
+///             for response in &send.output.responses {
+///                 if let OutputResponse::Text(text) = response {
+///                     println!("bot: {}", text.text);
+///                 }
+///             }
+///         }
+///     });
+/// # let _ = receiver;
+/// ```
+#[derive(Clone)]
+#[must_use]
+pub struct EventsReceiver {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    secret: Option<Secret>,
+    unsigned: bool,
+    handlers: HashMap<EventType, SharedHandler>,
+    unknown: Option<SharedHandler>,
+    store: Arc<dyn DedupStore>,
+    clock: Arc<dyn Clock>,
+    tolerance: Duration,
+    future_skew: Duration,
+    deadline: Duration,
+    duplicate_wait: Duration,
+    body_limit: usize,
+    body_timeout: Duration,
+    fast_ack: Option<usize>,
+    queue: Arc<OnceLock<Queue>>,
+}
+
+impl fmt::Debug for EventsReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut types: Vec<&str> = self.inner.handlers.keys().map(|t| t.as_str()).collect();
+        types.sort_unstable();
+        f.debug_struct("EventsReceiver")
+            .field("handlers", &types)
+            .field("unknown_handler", &self.inner.unknown.is_some())
+            .field("fast_ack", &self.inner.fast_ack)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for EventsReceiver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventsReceiver {
+    /// A receiver with no handlers, an in-memory de-duplication store and the default limits.
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                secret: None,
+                unsigned: false,
+                handlers: HashMap::new(),
+                unknown: None,
+                store: Arc::new(MemoryStore::default()),
+                clock: Arc::new(SystemClock),
+                tolerance: DEFAULT_TIMESTAMP_TOLERANCE,
+                future_skew: DEFAULT_FUTURE_SKEW,
+                deadline: DEFAULT_HANDLER_DEADLINE,
+                duplicate_wait: DEFAULT_DUPLICATE_WAIT,
+                body_limit: crate::router::DEFAULT_BODY_LIMIT,
+                body_timeout: crate::router::DEFAULT_BODY_TIMEOUT,
+                fast_ack: None,
+                queue: Arc::new(OnceLock::new()),
+            }),
+        }
+    }
+
+    fn inner(&mut self) -> &mut Inner {
+        Arc::make_mut(&mut self.inner)
+    }
+
+    /// The integration's webhook secret: every delivery's `X-Moveo-Signature` is checked
+    /// against it.
+    pub fn webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.inner().secret = Some(secret.into());
+        self
+    }
+
+    /// Accepts deliveries without checking any signature, for an integration configured
+    /// without a webhook secret. Anyone who can reach the endpoint can then forge events.
+    pub fn accept_unsigned_events(mut self) -> Self {
+        self.inner().unsigned = true;
+        self
+    }
+
+    /// Handles events of type `event_type` with `handler`.
+    ///
+    /// # Panics
+    ///
+    /// When the type already has a handler (a programmer error, caught at start-up).
+    #[track_caller]
+    pub fn on<H>(mut self, event_type: EventType, handler: H) -> Self
+    where
+        H: EventHandler,
+    {
+        if self.inner().handlers.insert(event_type, Arc::new(handler)).is_some() {
+            panic!("moveo-dialog: the event type {event_type} has two handlers");
+        }
+        self
+    }
+
+    /// Handles event types this version does not know. Without it they are answered 200 and
+    /// dropped.
+    pub fn on_unknown<H>(mut self, handler: H) -> Self
+    where
+        H: EventHandler,
+    {
+        self.inner().unknown = Some(Arc::new(handler));
+        self
+    }
+
+    /// Handles every event type that has no handler yet, unknown ones included.
+    pub fn on_every<H>(mut self, handler: H) -> Self
+    where
+        H: EventHandler,
+    {
+        let handler: SharedHandler = Arc::new(handler);
+        let inner = self.inner();
+        for event_type in EventType::ALL {
+            inner.handlers.entry(event_type).or_insert_with(|| Arc::clone(&handler));
+        }
+        inner.unknown.get_or_insert(handler);
+        self
+    }
+
+    /// Where handled events are remembered (default: [`MemoryStore`]). Use a shared store
+    /// when several instances serve one integration.
+    pub fn dedup_store(mut self, store: impl DedupStore) -> Self {
+        self.inner().store = Arc::new(store);
+        self
+    }
+
+    /// The clock timestamps are checked against (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.inner().clock = Arc::new(clock);
+        self
+    }
+
+    /// How old an event may be (default 5 minutes).
+    pub fn timestamp_tolerance(mut self, tolerance: Duration) -> Self {
+        self.inner().tolerance = tolerance;
+        self
+    }
+
+    /// How far ahead of this clock an event's timestamp may be (default 1 minute).
+    pub fn future_skew(mut self, skew: Duration) -> Self {
+        self.inner().future_skew = skew;
+        self
+    }
+
+    /// How long a handler may run before the delivery is answered 503 (default 25 s).
+    pub fn handler_deadline(mut self, deadline: Duration) -> Self {
+        self.inner().deadline = deadline;
+        self
+    }
+
+    /// How long a delivery waits for a concurrent delivery of the same event (default 2 s)
+    /// before answering 503 so that Moveo retries.
+    pub fn duplicate_wait(mut self, wait: Duration) -> Self {
+        self.inner().duplicate_wait = wait;
+        self
+    }
+
+    /// The largest body accepted (default 1 MiB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.inner().body_limit = bytes;
+        self
+    }
+
+    /// Answers 200 as soon as an event is queued (at most `capacity` events waiting; beyond
+    /// that 503), and handles it in the background, the events of one session in order.
+    ///
+    /// The trade-off: an event that is queued but not yet handled when the process dies is
+    /// lost, since Moveo already has its 200 and will not deliver it again. A handler that
+    /// fails is logged, not retried. The default (answer after the handler) does not lose
+    /// events.
+    pub fn fast_ack(mut self, capacity: usize) -> Self {
+        self.inner().fast_ack = Some(capacity.max(FAST_ACK_SHARDS));
+        self
+    }
+}
+
+fn status_reply(status: &'static str) -> Response<Body> {
+    json_response(StatusCode::OK, format!(r#"{{"status":"{status}"}}"#).into_bytes())
+}
+
+/// A claim that is released if it is dropped unsettled (the client went away mid-handler).
+struct ClaimGuard {
+    store: Arc<dyn DedupStore>,
+    key: DedupKey,
+    token: ClaimToken,
+    settled: bool,
+}
+
+impl ClaimGuard {
+    async fn commit(mut self) {
+        self.settled = true;
+        if let Err(err) = self.store.commit(&self.key, &self.token).await {
+            tracing::error!(event = %self.key, error = %err, "handled, but not remembered: a redelivery will run it again");
+        }
+    }
+
+    async fn release(mut self) {
+        self.settled = true;
+        if let Err(err) = self.store.release(&self.key, &self.token).await {
+            tracing::warn!(event = %self.key, error = %err, "could not release the claim; it lapses with its lease");
+        }
+    }
+}
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        if self.settled {
+            return;
+        }
+        let (store, key, token) = (Arc::clone(&self.store), self.key.clone(), self.token.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = store.release(&key, &token).await;
+            });
+        }
+    }
+}
+
+/// How a handler run ended.
+enum Ran {
+    Ok,
+    Failed(HandlerError),
+    Panicked(String),
+    Late,
+}
+
+async fn run_handler(handler: &SharedHandler, event: Event, deadline: Duration) -> Ran {
+    let future = match catch_unwind(AssertUnwindSafe(|| handler.call(event))) {
+        Ok(future) => future,
+        Err(payload) => return Ran::Panicked(panic_message(&*payload).to_owned()),
+    };
+    match tokio::time::timeout(deadline, CatchUnwind(future)).await {
+        Ok(Ok(Ok(()))) => Ran::Ok,
+        Ok(Ok(Err(err))) => Ran::Failed(err),
+        Ok(Err(payload)) => Ran::Panicked(panic_message(&*payload).to_owned()),
+        Err(_) => Ran::Late,
+    }
+}
+
+struct Job {
+    handler: SharedHandler,
+    event: Event,
+    guard: ClaimGuard,
+}
+
+struct Queue {
+    shards: Vec<mpsc::Sender<Job>>,
+}
+
+impl Queue {
+    fn start(capacity: usize, deadline: Duration) -> Self {
+        let per_shard = capacity.div_ceil(FAST_ACK_SHARDS).max(1);
+        let shards = (0..FAST_ACK_SHARDS)
+            .map(|_| {
+                let (sender, mut receiver) = mpsc::channel::<Job>(per_shard);
+                tokio::spawn(async move {
+                    while let Some(job) = receiver.recv().await {
+                        let key = job.guard.key.clone();
+                        match run_handler(&job.handler, job.event, deadline).await {
+                            Ran::Ok => job.guard.commit().await,
+                            outcome => {
+                                let why = match outcome {
+                                    Ran::Failed(err) => err.to_string(),
+                                    Ran::Panicked(message) => format!("panicked: {message}"),
+                                    _ => "missed its deadline".to_owned(),
+                                };
+                                tracing::error!(event = %key, "a queued event's handler failed and is dropped: {why}");
+                                job.guard.release().await;
+                            }
+                        }
+                    }
+                });
+                sender
+            })
+            .collect();
+        Self { shards }
+    }
+
+    fn shard(&self, session_id: &str) -> &mpsc::Sender<Job> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        session_id.hash(&mut hasher);
+        &self.shards[(hasher.finish() % self.shards.len() as u64) as usize]
+    }
+}
+
+impl Inner {
+    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let (parts, body) = request.into_parts();
+        if parts.method == Method::GET && parts.uri.path() == "/healthz" {
+            return json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
+        }
+        match self.process(parts, body).await {
+            Ok(response) => response,
+            Err(rejection) => {
+                tracing::debug!(
+                    status = rejection.status().as_u16(),
+                    error = rejection.code(),
+                    "{}",
+                    rejection.message()
+                );
+                rejection.into_response()
+            }
+        }
+    }
+
+    fn verify(&self, parts: &http::request::Parts, body: &[u8]) -> Result<(), Rejection> {
+        if self.unsigned {
+            return Ok(());
+        }
+        let signature = parts.headers.get(SIGNATURE_HEADER).map(|value| value.to_str().unwrap_or(""));
+        let checked = match &self.secret {
+            Some(secret) => secret.verify_signature(body, signature),
+            None => {
+                tracing::error!(
+                    "no webhook secret is configured: every event is refused (set EventsReceiver::webhook_secret)"
+                );
+                Err(VerifyError::BadSignature)
+            }
+        };
+        checked.map_err(|err| {
+            tracing::warn!(error = err.code(), "event verification failed: {err}");
+            let message = match err {
+                VerifyError::MissingSignature => "the X-Moveo-Signature header is missing",
+                _ => "the X-Moveo-Signature header does not match the body",
+            };
+            Rejection::unauthorized(err.code(), message)
+        })
+    }
+
+    fn check_timestamp(&self, event: &Event) -> Result<(), Rejection> {
+        if let EventKind::Unknown { json, .. } = &event.kind
+            && !json.get("timestamp").is_some_and(Value::is_u64)
+        {
+            return Ok(());
+        }
+        let now = self.clock.now_unix_ms();
+        let age = now.saturating_sub(event.timestamp);
+        let ahead = event.timestamp.saturating_sub(now);
+        if u128::from(age) > self.tolerance.as_millis() {
+            return Err(Rejection::stale_timestamp(format!(
+                "the event's timestamp is {age} ms old; at most {} ms are accepted",
+                self.tolerance.as_millis()
+            )));
+        }
+        if u128::from(ahead) > self.future_skew.as_millis() {
+            return Err(Rejection::stale_timestamp(format!(
+                "the event's timestamp is {ahead} ms in the future; at most {} ms are accepted",
+                self.future_skew.as_millis()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn process<B>(&self, parts: http::request::Parts, body: B) -> Result<Response<Body>, Rejection>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let body = read_json_body(&parts, body, self.body_limit, self.body_timeout).await?;
+        self.verify(&parts, &body)?;
+        let event = Event::from_slice(&body).map_err(|err| match err {
+            EventDecodeError::InvalidJson(message) => Rejection::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {message}"),
+            ),
+            shape => Rejection::invalid_event(shape),
+        })?;
+        self.check_timestamp(&event)?;
+        let handler = match event.kind.event_type() {
+            Some(event_type) => self.handlers.get(&event_type),
+            None => self.unknown.as_ref(),
+        };
+        let Some(handler) = handler.cloned() else {
+            tracing::debug!(event_type = event.event_type(), "no handler for this event type");
+            return Ok(status_reply("ignored"));
+        };
+        let key = DedupKey { event_type: event.event_type().to_owned(), request_id: event.request_id.clone() };
+        tracing::debug!(event = %key, session_id = %event.session_id, "event received");
+        match self.fast_ack {
+            Some(capacity) => self.enqueue(capacity, handler, key, event).await,
+            None => self.deliver(handler, key, event).await,
+        }
+    }
+
+    fn lease(&self) -> Duration {
+        self.deadline + Duration::from_secs(5)
+    }
+
+    /// Claims the event; `None` when it was handled (or, with `accept_in_progress`, is being
+    /// handled) already.
+    async fn claim(&self, key: &DedupKey, accept_in_progress: bool) -> Result<Option<ClaimGuard>, Rejection> {
+        let give_up = Instant::now() + self.duplicate_wait;
+        loop {
+            let claim = self.store.claim(key, self.lease()).await.map_err(|err| {
+                tracing::error!(event = %key, error = %err, "de-duplication store failed");
+                Rejection::store_unavailable()
+            })?;
+            match claim {
+                Claim::Acquired(token) => {
+                    return Ok(Some(ClaimGuard {
+                        store: Arc::clone(&self.store),
+                        key: key.clone(),
+                        token,
+                        settled: false,
+                    }));
+                }
+                Claim::Done => return Ok(None),
+                Claim::InProgress if accept_in_progress => return Ok(None),
+                Claim::InProgress if Instant::now() >= give_up => return Err(Rejection::in_progress()),
+                Claim::InProgress => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    }
+
+    async fn deliver(&self, handler: SharedHandler, key: DedupKey, event: Event) -> Result<Response<Body>, Rejection> {
+        let Some(guard) = self.claim(&key, false).await? else {
+            tracing::debug!(event = %key, "duplicate delivery of a handled event");
+            return Ok(status_reply("duplicate"));
+        };
+        match run_handler(&handler, event, self.deadline).await {
+            Ran::Ok => {
+                guard.commit().await;
+                Ok(status_reply("handled"))
+            }
+            Ran::Failed(err) => {
+                tracing::error!(event = %key, error = %err, "the event handler failed; Moveo will deliver it again");
+                guard.release().await;
+                Err(Rejection::handler_error())
+            }
+            Ran::Panicked(message) => {
+                tracing::error!(event = %key, panic = %message, "the event handler panicked; Moveo will deliver it again");
+                guard.release().await;
+                Err(Rejection::handler_panic())
+            }
+            Ran::Late => {
+                tracing::warn!(event = %key, "the event handler missed its deadline; Moveo will deliver it again");
+                guard.release().await;
+                Err(Rejection::handler_deadline())
+            }
+        }
+    }
+
+    async fn enqueue(
+        &self,
+        capacity: usize,
+        handler: SharedHandler,
+        key: DedupKey,
+        event: Event,
+    ) -> Result<Response<Body>, Rejection> {
+        let Some(guard) = self.claim(&key, true).await? else {
+            return Ok(status_reply("duplicate"));
+        };
+        let queue = self.queue.get_or_init(|| Queue::start(capacity, self.deadline));
+        let shard = queue.shard(&event.session_id);
+        match shard.try_send(Job { handler, event, guard }) {
+            Ok(()) => Ok(status_reply("queued")),
+            Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
+                job.guard.release().await;
+                Err(Rejection::overloaded())
+            }
+        }
+    }
+}
+
+struct ReceiverEndpoint(Arc<Inner>);
+
+impl Endpoint for ReceiverEndpoint {
+    fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>> {
+        Box::pin(Arc::clone(&self.0).handle(request))
+    }
+
+    fn check(&self) -> Result<(), ServeError> {
+        if self.0.secret.is_none() && !self.0.unsigned {
+            return Err(ServeError::NoWebhookSecret);
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines: Vec<String> =
+            self.0.handlers.keys().map(|event_type| format!("event handler: {event_type}")).collect();
+        lines.sort();
+        if self.0.unknown.is_some() {
+            lines.push("event handler: unknown event types".to_owned());
+        }
+        lines.push(match self.0.fast_ack {
+            Some(capacity) => format!("delivery: fast-ack, at most {capacity} queued"),
+            None => "delivery: acknowledged after the handler succeeds".to_owned(),
+        });
+        lines
+    }
+}
+
+impl crate::server::Serve for EventsReceiver {
+    fn into_endpoint(self) -> Arc<dyn Endpoint> {
+        Arc::new(ReceiverEndpoint(self.inner))
+    }
+}
+
+impl<B> tower::Service<Request<B>> for EventsReceiver
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { Ok(inner.handle(request).await) })
+    }
+}
