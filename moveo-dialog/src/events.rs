@@ -17,6 +17,8 @@ mod message;
 mod output;
 #[cfg(feature = "server")]
 mod receiver;
+#[cfg(feature = "redis")]
+mod redis;
 mod session;
 
 pub use conversation::{ConversationClosed, Member};
@@ -41,3 +43,5 @@ pub use handler::{EventHandler, EventOutcome};
 pub use receiver::{
     DEFAULT_DUPLICATE_WAIT, DEFAULT_FUTURE_SKEW, DEFAULT_HANDLER_DEADLINE, DEFAULT_TIMESTAMP_TOLERANCE, EventsReceiver,
 };
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;

@@ -4,6 +4,7 @@
 mod events;
 mod fixtures;
 mod mount;
+mod redis;
 mod reply_props;
 mod schemas;
 mod server;
