@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use moveo_dialog::{Router, Server};
+use moveo_dialog::{Router, Serve, Server};
 use tokio::net::TcpListener;
 
 pub mod erasmus;
@@ -39,22 +39,29 @@ pub fn listen_addr(default: &str) -> Result<SocketAddr, String> {
     value.parse().map_err(|_| format!("LISTEN_ADDR={value:?} is not an address such as 127.0.0.1:8080"))
 }
 
-/// The shared `main` of the dialog webhook examples: reads `MOVEO_VERIFY_TOKEN` and
-/// `LISTEN_ADDR`, builds the router with `app`, serves `POST /webhook` until SIGTERM or
-/// Ctrl-C.
-pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<Router, String>) -> ExitCode {
+/// The shared `main` of the example servers: reads the secret from `secret_var` (refusing to
+/// start without it, saying `why`) and `LISTEN_ADDR` (default `default_addr`), builds the app
+/// with `app`, and serves it until SIGTERM or Ctrl-C. Exit code 2 when it cannot start.
+pub async fn run_example<A, F>(
+    name: &str,
+    path: &str,
+    secret_var: &str,
+    why: &str,
+    default_addr: &str,
+    app: F,
+) -> ExitCode
+where
+    A: Serve,
+    F: FnOnce(String) -> Result<A, String>,
+{
     init_logging();
     let started = async {
-        let token = required_env(
-            "MOVEO_VERIFY_TOKEN",
-            "set it to the verify token of your webhook in Moveo; every call is checked against it, \
-             so the server refuses to start without one",
-        )?;
-        let addr = listen_addr("127.0.0.1:8080")?;
-        let router = app(token)?;
+        let secret = required_env(secret_var, why)?;
+        let addr = listen_addr(default_addr)?;
+        let app = app(secret)?;
         let listener = TcpListener::bind(addr).await.map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-        tracing::info!("{name}: POST http://{addr}/webhook");
-        Server::new(router).serve(listener).await.map_err(|err| err.to_string())
+        tracing::info!("{name}: POST http://{addr}{path}");
+        Server::new(app).serve(listener).await.map_err(|err| err.to_string())
     };
     match started.await {
         Ok(()) => ExitCode::SUCCESS,
@@ -63,4 +70,19 @@ pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<R
             ExitCode::from(2)
         }
     }
+}
+
+/// The shared `main` of the dialog webhook examples: `MOVEO_VERIFY_TOKEN`, `LISTEN_ADDR`
+/// (default `127.0.0.1:8080`), `POST /webhook`.
+pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<Router, String>) -> ExitCode {
+    run_example(
+        name,
+        "/webhook",
+        "MOVEO_VERIFY_TOKEN",
+        "set it to the verify token of your webhook in Moveo; every call is checked against it, \
+         so the server refuses to start without one",
+        "127.0.0.1:8080",
+        app,
+    )
+    .await
 }

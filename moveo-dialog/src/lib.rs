@@ -87,7 +87,8 @@ pub use router::{
 };
 #[cfg(feature = "server")]
 pub use server::{
-    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, ServeError, Server, shutdown_signal,
+    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, Serve, ServeError, Server,
+    shutdown_signal,
 };
 #[cfg(feature = "server")]
 pub use service::RemoteAddr;

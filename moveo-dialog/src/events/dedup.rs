@@ -123,7 +123,7 @@ impl MemoryStore {
         let now = Instant::now();
         let token = self.next_token.fetch_add(1, Ordering::Relaxed);
         let mut entries = self.lock();
-        if token % SWEEP_EVERY == 0 {
+        if token.is_multiple_of(SWEEP_EVERY) {
             entries.retain(|_, state| match state {
                 State::Claimed { until, .. } | State::Done { until } => *until > now,
             });

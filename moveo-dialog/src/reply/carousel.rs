@@ -8,7 +8,7 @@ use super::error::ReplyError;
 use super::limits::{
     MAX_BUTTONS, MAX_CARD_SUBTITLE_CHARS, MAX_CARD_TITLE_CHARS, MAX_CARDS, MIN_BUTTONS, MIN_CARD_TITLE_CHARS, MIN_CARDS,
 };
-use super::webview::WebviewHeight;
+use super::webview::{WebviewHeight, check_target};
 
 /// A carousel response: `{"type": "carousel", "cards": [...], "action_id": UUID}`.
 ///
@@ -291,11 +291,7 @@ impl WebviewButton {
     }
 
     fn check(&self, path: Path<'_>) -> Result<(), ReplyError> {
-        check::uri(path.field("url"), &self.url)?;
-        if let Some(node) = &self.trigger_node_id {
-            check::uuid(path.field("trigger_node_id"), node)?;
-        }
-        Ok(())
+        check_target(path, &self.url, self.trigger_node_id.as_deref())
     }
 }
 

@@ -64,10 +64,15 @@ impl Webview {
     }
 
     pub(crate) fn check(&self, path: Path<'_>) -> Result<(), ReplyError> {
-        check::uri(path.field("url"), &self.url)?;
-        if let Some(node) = &self.trigger_node_id {
-            check::uuid(path.field("trigger_node_id"), node)?;
-        }
-        Ok(())
+        check_target(path, &self.url, self.trigger_node_id.as_deref())
     }
+}
+
+/// The URL and optional trigger node of a webview response, button or default action.
+pub(crate) fn check_target(path: Path<'_>, url: &str, trigger_node_id: Option<&str>) -> Result<(), ReplyError> {
+    check::uri(path.field("url"), url)?;
+    if let Some(node) = trigger_node_id {
+        check::uuid(path.field("trigger_node_id"), node)?;
+    }
+    Ok(())
 }
