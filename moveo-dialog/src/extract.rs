@@ -219,3 +219,6 @@ impl FromCall for RawBody {
         Ok(Self(call.body.clone()))
     }
 }
+
+#[cfg(feature = "validate")]
+pub use crate::valid::{FieldError, InvalidInput, Valid};

@@ -44,12 +44,14 @@
 //! | `macros` | yes | `#[node]`, `#[intent]`, `#[derive(DialogContext)]` | `moveo-dialog-macros` (syn, quote) |
 //! | `metrics` | no | `GET /metrics` in Prometheus text format ([`Router::metrics`]) | prometheus-client |
 //! | `redis` | no | [`events::RedisStore`]: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
+//! | `validate` | no | [`extract::Valid`]: what the user typed, checked with `validator` | validator |
 //! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod context;
 pub mod events;
 pub mod reply;
 mod request;
@@ -76,9 +78,14 @@ mod router;
 mod server;
 #[cfg(feature = "server")]
 mod service;
+#[cfg(feature = "validate")]
+mod valid;
 
+pub use context::DialogContext;
 #[cfg(feature = "server")]
 pub use handler::{BoxFuture, Handler, HandlerError, IntoReply};
+#[cfg(feature = "macros")]
+pub use moveo_dialog_macros::{DialogContext, intent, node};
 #[cfg(feature = "server")]
 pub use rejection::{Body, Rejection};
 #[cfg(feature = "server")]

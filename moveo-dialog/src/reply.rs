@@ -158,9 +158,13 @@ impl ReplyBuilder {
 
     /// Sets every field of `update` (a struct or map that serialises to a JSON object) as a
     /// context variable.
-    pub fn context_object(mut self, update: impl Serialize) -> Self {
+    pub fn context_object(self, update: impl Serialize) -> Self {
+        self.context_object_filtered(update, |_| true)
+    }
+
+    pub(crate) fn context_object_filtered(mut self, update: impl Serialize, keep: impl Fn(&str) -> bool) -> Self {
         match serde_json::to_value(update) {
-            Ok(Value::Object(fields)) => self.context.extend(fields),
+            Ok(Value::Object(fields)) => self.context.extend(fields.into_iter().filter(|(key, _)| keep(key))),
             Ok(_) => self.defer_root(ReplyErrorKind::NotAnObject),
             Err(err) => self.defer_root(ReplyErrorKind::NotSerializable { message: err.to_string() }),
         }
