@@ -9,6 +9,8 @@ use tokio::net::TcpListener;
 
 pub mod erasmus;
 pub mod events;
+pub mod inventory;
+pub mod otp;
 
 /// Logs to stderr, at `info` unless `RUST_LOG` says otherwise.
 pub fn init_logging() {

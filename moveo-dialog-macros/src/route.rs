@@ -113,9 +113,8 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
     let ident = &function.sig.ident;
     let attrs = &function.attrs;
     let docs: Vec<_> = attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
-    let other_attrs: Vec<_> = attrs.iter().filter(|a| !a.path().is_ident("doc")).collect();
     let mut inner = function.clone();
-    inner.attrs = other_attrs.into_iter().cloned().collect();
+    inner.attrs.push(syn::parse_quote!(#[doc = "The handler's body, callable directly (in tests, for instance)."]));
     inner.vis = syn::parse_quote!(pub);
     inner.sig.ident = format_ident!("handle");
     let name = &args.name;

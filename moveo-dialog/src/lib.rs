@@ -36,6 +36,50 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A server with handlers, written without macros:
+//!
+//! ```
+//! # #[cfg(feature = "server")] {
+//! use moveo_dialog::extract::Context;
+//! use moveo_dialog::{Reply, Router};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Trip { destination: String }
+//!
+//! async fn plan(Context(trip): Context<Trip>) -> Reply {
+//!     Reply::text(format!("{}: how many months?", trip.destination))
+//! }
+//!
+//! let router = Router::new().verify_token("my-verify-token").node("plan_erasmus", plan);
+//! // moveo_dialog::Server::new(router).serve(listener).await?;
+//! # let _ = router; }
+//! ```
+//!
+//! and with them (`#[node]`, `#[intent]` carry the route; `Router::handler` registers it):
+//!
+//! ```
+//! # #[cfg(all(feature = "server", feature = "macros"))] {
+//! use moveo_dialog::extract::Context;
+//! use moveo_dialog::{Reply, Router, intent, node};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Trip { destination: String }
+//!
+//! #[node("plan_erasmus")]
+//! async fn plan(Context(trip): Context<Trip>) -> Reply {
+//!     Reply::text(format!("{}: how many months?", trip.destination))
+//! }
+//!
+//! #[intent("erasmus", min_confidence = 0.8)]
+//! async fn erasmus() -> Reply {
+//!     Reply::text("Where would you like to go?")
+//! }
+//!
+//! let router = Router::new().verify_token("my-verify-token").handler(plan).handler(erasmus);
+//! assert_eq!(router.routes().len(), 2);
+//! # }
+//! ```
+//!
 //! ## Features
 //!
 //! | feature | default | what it gives | what it pulls in |
@@ -101,6 +145,6 @@ pub use server::{
 pub use service::RemoteAddr;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "server", feature = "testing"))]
+#[cfg(all(doctest, feature = "server", feature = "macros", feature = "validate", feature = "testing"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

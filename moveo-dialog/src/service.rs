@@ -88,16 +88,15 @@ impl Inner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = request.into_parts();
-        if parts.method == Method::GET {
-            if parts.uri.path() == "/healthz" {
-                return json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
-            }
-            #[cfg(feature = "metrics")]
-            if parts.uri.path() == "/metrics"
-                && let Some(metrics) = &self.metrics
-            {
-                return metrics.render();
-            }
+        if parts.method == Method::GET && parts.uri.path() == "/healthz" {
+            return json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
+        }
+        #[cfg(feature = "metrics")]
+        if parts.method == Method::GET
+            && parts.uri.path() == "/metrics"
+            && let Some(metrics) = &self.metrics
+        {
+            return metrics.render();
         }
         let started = Instant::now();
         let span = tracing::debug_span!(

@@ -2,6 +2,7 @@
 //! Fixtures copied from Moveo's documentation live in `tests/fixtures/spec`.
 
 mod events;
+mod examples_apps;
 mod fixtures;
 mod mount;
 mod redis;

@@ -1,0 +1,159 @@
+//! The OTP and inventory examples over real sockets.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use http::StatusCode;
+use moveo_dialog::{BoxFuture, Server};
+use moveo_dialog_examples::{inventory, otp};
+use serde_json::{Value, json};
+
+use crate::support::{TOKEN, TestServer, post_signed};
+
+/// Catches the codes instead of texting them.
+#[derive(Clone, Default)]
+struct Outbox(Arc<Mutex<HashMap<String, String>>>);
+
+impl otp::Sender for Outbox {
+    fn send<'a>(&'a self, phone: &'a str, code: &'a str) -> BoxFuture<'a, Result<(), String>> {
+        self.0.lock().unwrap().insert(phone.to_owned(), code.to_owned());
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn call(node: &str, context: Value, entities: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "channel": "web", "session_id": "s-1", "context": context, "entities": entities,
+        "debug": {"dialog_stack": [{"node_id": "35411a26-cff7-4fb3-a2e9-0e8e6ada048a", "name": node}]}
+    }))
+    .unwrap()
+}
+
+async fn ask(server: &TestServer, node: &str, context: Value) -> Value {
+    let answer = post_signed(server.addr, "/webhook", &call(node, context, json!([]))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    let reply = answer.json();
+    moveo_dialog::testing::assert_valid_reply(&reply);
+    reply
+}
+
+fn first_text(reply: &Value) -> String {
+    reply["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn otp_sends_checks_and_asks_again() {
+    let outbox = Outbox::default();
+    let server = TestServer::start(Server::new(otp::router(TOKEN, outbox.clone()))).await;
+
+    // A badly formed phone number: a 200 that asks again, with a context flag.
+    let reply = ask(&server, "send_otp", json!({"phone": "6912345678"})).await;
+    assert!(first_text(&reply).contains("international format"), "{reply}");
+    assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
+    let reply = ask(&server, "send_otp", json!({})).await;
+    assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
+
+    let phone = "+306912345678";
+    let reply = ask(&server, "send_otp", json!({"phone": phone})).await;
+    assert_eq!(reply["context"]["otp_sent"], true);
+    let code = outbox.0.lock().unwrap()[phone].clone();
+    assert_eq!(code.len(), 6);
+    assert!(code.chars().all(|c| c.is_ascii_digit()));
+
+    // A badly formed code, then a wrong one: asked again.
+    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": "12ab"})).await;
+    assert_eq!(reply["context"]["validation_error"], json!(["otp_code"]));
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
+    assert_eq!(reply["context"]["otp_verified"], false);
+    assert_eq!(reply["context"]["otp_attempts_left"], 2);
+
+    // The right code verifies, once.
+    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    assert_eq!(reply["context"]["otp_verified"], true, "{reply}");
+    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    assert_eq!(reply["context"]["otp_verified"], false);
+
+    // Three wrong codes void the code, even if the right one follows.
+    ask(&server, "send_otp", json!({"phone": phone})).await;
+    let code = outbox.0.lock().unwrap()[phone].clone();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..3 {
+        ask(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
+    }
+    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    assert_eq!(reply["context"]["otp_verified"], false);
+    assert!(first_text(&reply).contains("no longer valid"), "{reply}");
+}
+
+#[test]
+fn otp_codes_expire() {
+    let outbox = Outbox::default();
+    let store = otp::Otp::new(outbox.clone(), std::time::Duration::ZERO);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(store.issue("+306912345678")).unwrap();
+    let code = outbox.0.lock().unwrap()["+306912345678"].clone();
+    assert_eq!(store.check("+306912345678", &code), otp::Check::NoCode);
+}
+
+fn temp_db(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("moveo-dialog-{name}-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+#[tokio::test]
+async fn inventory_checks_lists_and_reserves() {
+    let db = temp_db("inventory");
+    let server = TestServer::start(Server::new(inventory::router(TOKEN, &db).unwrap())).await;
+
+    // The entity wins over the context key.
+    let body = call("check_stock", json!({"product": "pears"}), json!([{"entity": "product", "value": "Apples"}]));
+    let reply = post_signed(server.addr, "/webhook", &body).await.json();
+    assert_eq!(reply["context"]["product"], "apples");
+    assert_eq!(reply["context"]["stock"], 10);
+
+    let reply = ask(&server, "check_stock", json!({"product": "durian"})).await;
+    assert_eq!(reply["context"]["validation_error"], json!(["product"]));
+    assert!(reply["responses"][0]["options"].as_array().unwrap().len() <= 10);
+
+    let reply = ask(&server, "list_products", json!({})).await;
+    let cards = reply["responses"][0]["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 6);
+    assert!(cards.iter().all(|card| card["buttons"].as_array().unwrap().len() == 2));
+
+    let reply = ask(&server, "reserve_item", json!({"product": "grapes", "quantity": 3})).await;
+    assert_eq!(reply["context"]["reserved_quantity"], 3);
+    assert_eq!(reply["context"]["stock"], 5);
+    let reply = ask(&server, "reserve_item", json!({"product": "grapes", "quantity": 6})).await;
+    assert_eq!(reply["context"]["reservation_failed"], true);
+    assert_eq!(reply["context"]["stock"], 5);
+    let _ = std::fs::remove_file(&db);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_reservations_on_a_stock_of_ten_reserve_exactly_ten() {
+    let db = temp_db("concurrent");
+    let server = Arc::new(TestServer::start(Server::new(inventory::router(TOKEN, &db).unwrap())).await);
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            tokio::spawn(async move { ask(&server, "reserve_item", json!({"product": "apples"})).await })
+        })
+        .collect();
+    let mut reserved = 0;
+    for call in calls {
+        let reply = call.await.unwrap();
+        if reply["context"]["reservation_failed"] == false {
+            reserved += 1;
+        }
+    }
+    assert_eq!(reserved, 10);
+    let reply = ask(&server, "check_stock", json!({"product": "apples"})).await;
+    assert_eq!(reply["context"]["stock"], 0);
+    // The database survives a restart with the stock it had.
+    drop(server);
+    let reopened = inventory::Inventory::open(&db).unwrap();
+    assert_eq!(reopened.product("apples").unwrap().unwrap().stock, 0);
+    let _ = std::fs::remove_file(&db);
+}
