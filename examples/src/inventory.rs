@@ -56,6 +56,10 @@ pub enum Reservation {
     Unknown,
 }
 
+fn product_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Product> {
+    Ok(Product { id: row.get(0)?, name: row.get(1)?, price_cents: row.get(2)?, stock: row.get(3)? })
+}
+
 /// The inventory database.
 pub struct Inventory {
     connection: Mutex<Connection>,
@@ -106,9 +110,7 @@ impl Inventory {
                 .query_row(
                     "SELECT id, name, price_cents, stock FROM products WHERE id = ?1",
                     [id.trim().to_lowercase()],
-                    |row| {
-                        Ok(Product { id: row.get(0)?, name: row.get(1)?, price_cents: row.get(2)?, stock: row.get(3)? })
-                    },
+                    product_row,
                 )
                 .optional()
         })
@@ -124,9 +126,7 @@ impl Inventory {
             let mut statement = connection.prepare(
                 "SELECT id, name, price_cents, stock FROM products WHERE stock > 0 ORDER BY stock DESC, id LIMIT ?1",
             )?;
-            let rows = statement.query_map([limit as i64], |row| {
-                Ok(Product { id: row.get(0)?, name: row.get(1)?, price_cents: row.get(2)?, stock: row.get(3)? })
-            })?;
+            let rows = statement.query_map([limit as i64], product_row)?;
             rows.collect()
         })
     }

@@ -3,7 +3,6 @@
 //! [`Router`] runs it as a `tower::Service` over `http::Request`.
 
 use std::any::Any;
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -28,25 +27,35 @@ use crate::verify::{SIGNATURE_HEADER, VerifyError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RemoteAddr(pub SocketAddr);
 
-impl<B> tower::Service<Request<B>> for Router
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Response<Body>, Infallible>>;
+/// Implements `tower::Service<http::Request<B>>` for a type whose `inner: Arc<_>` has
+/// `handle(self: Arc<Self>, Request<B>) -> Response<Body>`: the dialog router and the events
+/// receiver answer the same way.
+macro_rules! impl_tower_service {
+    ($app:ty) => {
+        impl<B> tower::Service<http::Request<B>> for $app
+        where
+            B: http_body::Body + Send + 'static,
+            B::Data: Send,
+            B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        {
+            type Response = http::Response<$crate::rejection::Body>;
+            type Error = std::convert::Infallible;
+            type Future = $crate::handler::BoxFuture<'static, Result<Self::Response, std::convert::Infallible>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
+            fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+                std::task::Poll::Ready(Ok(()))
+            }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move { Ok(inner.handle(request).await) })
-    }
+            fn call(&mut self, request: http::Request<B>) -> Self::Future {
+                let inner = std::sync::Arc::clone(&self.inner);
+                Box::pin(async move { Ok(inner.handle(request).await) })
+            }
+        }
+    };
 }
+pub(crate) use impl_tower_service;
+
+impl_tower_service!(Router);
 
 /// Where verification stands once the raw body is checked.
 enum Verified {
