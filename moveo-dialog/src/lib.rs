@@ -89,12 +89,15 @@
 //! | `metrics` | no | `GET /metrics` in Prometheus text format ([`Router::metrics`]) | prometheus-client |
 //! | `redis` | no | [`events::RedisStore`]: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
 //! | `validate` | no | [`extract::Valid`]: what the user typed, checked with `validator` | validator |
+//! | `client` | no | [`client::Client`]: the custom-integration REST API | reqwest (rustls with ring, no OpenSSL) |
 //! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "client")]
+pub mod client;
 mod context;
 pub mod events;
 pub mod reply;
