@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use moveo_dialog::{Router, Serve, Server};
 use tokio::net::TcpListener;
 
+pub mod chat;
 pub mod erasmus;
 pub mod events;
 pub mod inventory;

@@ -148,6 +148,13 @@ pub use server::{
 pub use service::RemoteAddr;
 
 /// The README's examples, compiled and run as doc tests.
-#[cfg(all(doctest, feature = "server", feature = "macros", feature = "validate", feature = "testing"))]
+#[cfg(all(
+    doctest,
+    feature = "server",
+    feature = "macros",
+    feature = "validate",
+    feature = "client",
+    feature = "testing"
+))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

@@ -1,6 +1,7 @@
 //! End-to-end tests of moveo-dialog: one integration binary (see svix's `tests/it`).
 //! Fixtures copied from Moveo's documentation live in `tests/fixtures/spec`.
 
+mod chat;
 mod client;
 mod events;
 mod examples_apps;
