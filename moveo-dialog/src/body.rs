@@ -8,7 +8,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::rejection::Rejection;
+use crate::rejection::{Body, Rejection, json_response};
 
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
@@ -18,6 +18,12 @@ fn is_json(headers: &HeaderMap) -> bool {
     header_str(headers, CONTENT_TYPE.as_str())
         .and_then(|value| value.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// `GET /healthz` answers 200 on every endpoint, before any check.
+pub(crate) fn healthz(parts: &http::request::Parts) -> Option<http::Response<Body>> {
+    (parts.method == Method::GET && parts.uri.path() == "/healthz")
+        .then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http::{HeaderMap, Request, Response, StatusCode};
 use tracing::Instrument;
 
 use crate::extract::Call;
@@ -97,11 +97,11 @@ impl Inner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = request.into_parts();
-        if parts.method == Method::GET && parts.uri.path() == "/healthz" {
-            return json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
+        if let Some(health) = crate::body::healthz(&parts) {
+            return health;
         }
         #[cfg(feature = "metrics")]
-        if parts.method == Method::GET
+        if parts.method == http::Method::GET
             && parts.uri.path() == "/metrics"
             && let Some(metrics) = &self.metrics
         {

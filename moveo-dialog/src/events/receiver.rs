@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use http::{Method, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -374,8 +374,8 @@ impl Inner {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let (parts, body) = request.into_parts();
-        if parts.method == Method::GET && parts.uri.path() == "/healthz" {
-            return json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec());
+        if let Some(health) = crate::body::healthz(&parts) {
+            return health;
         }
         match self.process(parts, body).await {
             Ok(response) => response,
