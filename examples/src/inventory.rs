@@ -8,10 +8,12 @@ use std::sync::{Arc, Mutex};
 
 use moveo_dialog::extract::{State, Valid};
 use moveo_dialog::reply::{Button, Card, CardMedia, Carousel, Text};
-use moveo_dialog::{Reply, ReplyError, Router, node};
+use moveo_dialog::{Reply, Router, node};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::Deserialize;
 use validator::Validate;
+
+use crate::BoxError;
 
 /// The seed catalogue: id, name, price in cents, stock.
 const SEED: [(&str, &str, i64, i64); 7] = [
@@ -194,12 +196,12 @@ fn euros(cents: i64) -> String {
     format!("€{}.{:02}", cents / 100, cents % 100)
 }
 
-async fn ask_for_product(inventory: &Arc<Inventory>) -> Result<Reply, String> {
+async fn ask_for_product(inventory: &Arc<Inventory>) -> Result<Reply, BoxError> {
     let products = blocking(inventory, |inventory| inventory.in_stock(10)).await?;
     let text = products.iter().fold(Text::new("Which product do you mean?"), |text, product| {
         text.option(product.name.clone(), product.id.clone())
     });
-    Reply::builder().text(text).context("validation_error", ["product"]).build().map_err(|err| err.to_string())
+    Ok(Reply::builder().text(text).context("validation_error", ["product"]).build()?)
 }
 
 /// How many of a product are in stock.
@@ -207,7 +209,7 @@ async fn ask_for_product(inventory: &Arc<Inventory>) -> Result<Reply, String> {
 pub async fn check_stock(
     Valid(input): Valid<ProductInput>,
     State(inventory): State<Arc<Inventory>>,
-) -> Result<Reply, String> {
+) -> Result<Reply, BoxError> {
     let Ok(input) = input else { return ask_for_product(&inventory).await };
     let id = input.product.clone();
     let Some(product) = blocking(&inventory, move |inventory| inventory.product(&id)).await? else {
@@ -218,17 +220,12 @@ pub async fn check_stock(
     } else {
         format!("{} is out of stock right now.", product.name)
     };
-    Reply::builder()
-        .text(Text::new(text))
-        .context("product", product.id)
-        .context("stock", product.stock)
-        .build()
-        .map_err(|err| err.to_string())
+    Ok(Reply::builder().text(Text::new(text)).context("product", product.id).context("stock", product.stock).build()?)
 }
 
 /// A carousel of the products in stock (at most 6 cards).
 #[node("list_products")]
-pub async fn list_products(State(inventory): State<Arc<Inventory>>) -> Result<Reply, String> {
+pub async fn list_products(State(inventory): State<Arc<Inventory>>) -> Result<Reply, BoxError> {
     let products = blocking(&inventory, |inventory| inventory.in_stock(moveo_dialog::reply::limits::MAX_CARDS)).await?;
     if products.is_empty() {
         return Ok(Reply::text("Everything is sold out, sorry."));
@@ -244,7 +241,7 @@ pub async fn list_products(State(inventory): State<Arc<Inventory>>) -> Result<Re
             .button(Button::url("Details", format!("https://example.com/products/{}", product.id))),
         )
     });
-    Reply::builder().carousel(carousel).build().map_err(|err: ReplyError| err.to_string())
+    Ok(Reply::builder().carousel(carousel).build()?)
 }
 
 /// Reserves `quantity` (default 1) of `product`, or says how many are left.
@@ -252,7 +249,7 @@ pub async fn list_products(State(inventory): State<Arc<Inventory>>) -> Result<Re
 pub async fn reserve_item(
     Valid(input): Valid<ProductInput>,
     State(inventory): State<Arc<Inventory>>,
-) -> Result<Reply, String> {
+) -> Result<Reply, BoxError> {
     let Ok(input) = input else { return ask_for_product(&inventory).await };
     let (id, quantity) = (input.product.clone(), input.quantity);
     let reservation = blocking(&inventory, move |inventory| inventory.reserve(&id, quantity)).await?;
@@ -270,7 +267,7 @@ pub async fn reserve_item(
             .context("reservation_failed", true),
         Reservation::Unknown => return ask_for_product(&inventory).await,
     };
-    reply.build().map_err(|err| err.to_string())
+    Ok(reply.build()?)
 }
 
 /// The inventory app on the database at `database`.

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use moveo_dialog::{Router, Serve, Server};
 use tokio::net::TcpListener;
 
+/// The error type the example handlers return: any error, logged and answered 500.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
 pub mod chat;
 pub mod erasmus;
 pub mod events;

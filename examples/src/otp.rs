@@ -12,6 +12,8 @@ use moveo_dialog::extract::{State, Valid};
 use moveo_dialog::reply::Text;
 use moveo_dialog::{BoxFuture, Reply, ReplyError, Router, node};
 use regex::Regex;
+
+use crate::BoxError;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -159,27 +161,25 @@ pub struct CodeInput {
 
 /// Sends a code to the phone in the context key `phone`.
 #[node("send_otp")]
-pub async fn send_otp(Valid(input): Valid<PhoneInput>, State(otp): State<Arc<Otp>>) -> Result<Reply, String> {
+pub async fn send_otp(Valid(input): Valid<PhoneInput>, State(otp): State<Arc<Otp>>) -> Result<Reply, BoxError> {
     let input = match input {
         Ok(input) => input,
         Err(invalid) => {
-            return Reply::builder()
+            return Ok(Reply::builder()
                 .text(Text::new(
                     "Please give your phone number in international format, starting with + and the country code \
                      (for example +306912345678).",
                 ))
                 .context("validation_error", invalid.fields())
-                .build()
-                .map_err(|err| err.to_string());
+                .build()?);
         }
     };
     otp.issue(&input.phone).await?;
-    Reply::builder()
+    Ok(Reply::builder()
         .text(Text::new(format!("We sent a 6-digit code to {}. Please type it here.", input.phone)))
         .context("otp_sent", true)
         .context("validation_error", serde_json::Value::Null)
-        .build()
-        .map_err(|err| err.to_string())
+        .build()?)
 }
 
 /// Checks the code in the context key `otp_code` against the one sent to `phone`.
