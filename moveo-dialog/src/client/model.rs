@@ -157,7 +157,7 @@ impl CreateSession {
 }
 
 /// 201 to a created session.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SessionCreated {
     /// The request's id.
@@ -165,23 +165,23 @@ pub struct SessionCreated {
     /// The new session's id: use it for every later call.
     pub session_id: String,
     /// The session context, with defaults.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
 }
 
 /// 200 to a context update.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ContextUpdated {
     /// The request's id.
     pub request_id: String,
     /// The context after the update.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Value>,
 }
 
 /// A bare acknowledgement: `{"request_id"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Accepted {
     /// The request's id.
@@ -275,7 +275,7 @@ impl AgentMessageIn {
 }
 
 /// 200 to an upload-URL request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UploadUrl {
     /// The request's id.
@@ -287,7 +287,7 @@ pub struct UploadUrl {
 }
 
 /// 200 to a download-URL request.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadUrl {
     /// The request's id.
