@@ -33,14 +33,14 @@ struct Recorded {
 type Script = HashMap<String, VecDeque<(u16, Vec<(&'static str, String)>, String)>>;
 
 #[derive(Clone, Default)]
-struct Mock {
+pub(crate) struct Mock {
     seen: Arc<Mutex<Vec<Recorded>>>,
     script: Arc<Mutex<Script>>,
 }
 
 impl Mock {
     /// The next answers for `path`, in order; after them, 200 `{"request_id": "r"}`.
-    fn answer(&self, path: &str, status: u16, headers: Vec<(&'static str, String)>, body: Value) {
+    pub(crate) fn answer(&self, path: &str, status: u16, headers: Vec<(&'static str, String)>, body: Value) {
         self.script.lock().unwrap().entry(path.to_owned()).or_default().push_back((status, headers, body.to_string()));
     }
 
@@ -48,7 +48,7 @@ impl Mock {
         self.seen.lock().unwrap().clone()
     }
 
-    async fn start(&self) -> SocketAddr {
+    pub(crate) async fn start(&self) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mock = self.clone();
