@@ -109,9 +109,10 @@ Examples:
 /// How long to wait for an answer, and where the token comes from: shared by send and replay.
 #[derive(Debug, Args)]
 pub(crate) struct DialogTarget {
-    /// The webhook's verify token: put in the body and used to sign it.
+    /// The webhook's verify token: put in the body and used to sign it (default: the request
+    /// file's own `verify_token`, unless redacted).
     #[arg(long, env = "MOVEO_VERIFY_TOKEN", hide_env_values = true)]
-    pub(crate) token: String,
+    pub(crate) token: Option<String>,
     /// Seconds to wait for the reply.
     #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
     pub(crate) timeout: f64,
@@ -160,7 +161,7 @@ pub(crate) struct SendArgs {
     #[arg(
         long,
         value_name = "FILE",
-        conflicts_with_all = ["nodes", "intents", "entities", "text", "context", "session"]
+        conflicts_with_all = ["nodes", "intents", "entities", "text", "context", "session", "channel", "lang"]
     )]
     pub(crate) from: Option<PathBuf>,
     /// Print the raw reply body instead of the transcript.
@@ -269,7 +270,13 @@ pub(crate) struct ApiArgs {
     #[arg(long, env = "MOVEO_INTEGRATION_ID", global = true)]
     pub(crate) integration_id: Option<String>,
     /// The API's base URL.
-    #[arg(long = "api-base", env = "MOVEO_API_BASE", default_value = "https://channels.moveo.ai", global = true)]
+    #[arg(
+        long = "api-base",
+        visible_alias = "base-url",
+        env = "MOVEO_API_BASE",
+        default_value = "https://channels.moveo.ai",
+        global = true
+    )]
     pub(crate) base: String,
     /// Seconds to wait for each answer.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS", global = true)]

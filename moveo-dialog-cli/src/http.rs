@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use moveo_dialog::verify::{Secret, sign};
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use crate::cli::DialogTarget;
 use crate::failure::Failure;
@@ -51,7 +51,12 @@ pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
 }
 
 /// Moveo's headers on a dialog webhook call, the signature of `body` among them.
-pub(crate) fn dialog_headers(target: &DialogTarget, body: &[u8], session_id: &str) -> Result<HeaderMap, Failure> {
+pub(crate) fn dialog_headers(
+    target: &DialogTarget,
+    token: &str,
+    body: &[u8],
+    session_id: &str,
+) -> Result<HeaderMap, Failure> {
     let mut headers = HeaderMap::new();
     for custom in &target.headers {
         let (name, value) = custom
@@ -67,7 +72,7 @@ pub(crate) fn dialog_headers(target: &DialogTarget, body: &[u8], session_id: &st
         return Err(Failure::Input(format!("{} --header flags: Moveo sends at most 10", target.headers.len())));
     }
     let fixed = [
-        ("x-moveo-signature", sign(&Secret::new(&target.token), body)),
+        ("x-moveo-signature", sign(&Secret::new(token), body)),
         ("x-moveo-request-id", crate::request::random_uuid()),
         ("x-moveo-session-id", session_id.to_owned()),
         ("x-moveo-account-id", target.account_id.clone()),
@@ -99,7 +104,6 @@ pub(crate) async fn post(
 ) -> Result<Answer, Failure> {
     let parsed = parse_url(url)?;
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.remove(USER_AGENT);
     let started = Instant::now();
     let response =
         client.post(parsed).headers(headers).body(body).send().await.map_err(|err| unreachable(url, &err))?;

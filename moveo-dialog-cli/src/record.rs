@@ -31,9 +31,6 @@ use crate::{http as wire, replay};
 /// The largest call the proxy accepts: Moveo's payloads are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
 
-/// What the value of `verify_token` becomes in a saved fixture.
-pub(crate) const REDACTED: &str = "<redacted>";
-
 struct Recorder {
     forward: String,
     out: PathBuf,
@@ -117,7 +114,7 @@ fn existing_fixtures(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-fn plain(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+fn proxy_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     let body = serde_json::json!({ "error": "proxy", "message": message }).to_string();
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
@@ -159,7 +156,7 @@ impl Recorder {
         let (parts, body) = request.into_parts();
         let body = match Limited::new(body, BODY_LIMIT).collect().await {
             Ok(collected) => collected.to_bytes(),
-            Err(_) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "the call is over 1 MiB or was cut short"),
+            Err(_) => return proxy_error(StatusCode::PAYLOAD_TOO_LARGE, "the call is over 1 MiB or was cut short"),
         };
         let started = Instant::now();
         let forwarded = self
@@ -174,14 +171,16 @@ impl Recorder {
             Err(err) => {
                 let failure = wire::unreachable(&self.forward, &err);
                 crate::style::error(&failure.to_string());
-                return plain(StatusCode::BAD_GATEWAY, &failure.to_string());
+                return proxy_error(StatusCode::BAD_GATEWAY, &failure.to_string());
             }
         };
         let status = answer.status();
         let headers = end_to_end(answer.headers());
         let reply = match answer.bytes().await {
             Ok(reply) => reply,
-            Err(err) => return plain(StatusCode::BAD_GATEWAY, &wire::unreachable(&self.forward, &err).to_string()),
+            Err(err) => {
+                return proxy_error(StatusCode::BAD_GATEWAY, &wire::unreachable(&self.forward, &err).to_string());
+            }
         };
         let latency = wire::millis(started.elapsed());
         let signature = parts.headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok());
@@ -203,7 +202,7 @@ impl Recorder {
         let mut request: Value = serde_json::from_slice(body).map_err(|err| format!("the call is not JSON: {err}"))?;
         let Some(object) = request.as_object_mut() else { return Err("the call is not a JSON object".to_owned()) };
         if object.contains_key("verify_token") {
-            object.insert("verify_token".to_owned(), Value::String(REDACTED.to_owned()));
+            object.insert("verify_token".to_owned(), Value::String(crate::request::REDACTED.to_owned()));
         }
         let name = format!("{:04}-{}", self.next.fetch_add(1, Ordering::Relaxed), fixture_name(&request));
         let write = |path: PathBuf, value: &Value| {

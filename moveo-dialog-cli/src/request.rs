@@ -128,6 +128,21 @@ fn parse_entity(entity: &str, text: Option<&str>) -> Result<Value, Failure> {
     Ok(object)
 }
 
+/// What the value of `verify_token` becomes in a recorded fixture.
+pub(crate) const REDACTED: &str = "<redacted>";
+
+/// The token to sign with: the flag (or `MOVEO_VERIFY_TOKEN`), else the request's own
+/// `verify_token` unless it was redacted.
+pub(crate) fn token_for(flag: Option<&str>, request: &Map<String, Value>) -> Result<String, Failure> {
+    if let Some(token) = flag.filter(|token| !token.is_empty()) {
+        return Ok(token.to_owned());
+    }
+    match request.get("verify_token").and_then(Value::as_str) {
+        Some(token) if !token.is_empty() && token != REDACTED => Ok(token.to_owned()),
+        _ => Err(Failure::Input("no verify token: pass --token or set MOVEO_VERIFY_TOKEN".to_owned())),
+    }
+}
+
 /// Puts the verify token in the body, as Moveo does, and serialises it: the bytes to sign.
 pub(crate) fn with_token(mut request: Map<String, Value>, token: &str) -> Vec<u8> {
     request.insert("verify_token".into(), Value::String(token.to_owned()));

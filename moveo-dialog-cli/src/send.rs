@@ -36,8 +36,9 @@ pub(crate) async fn post_request(
     request: serde_json::Map<String, Value>,
 ) -> Result<Answer, Failure> {
     let session_id = request.get("session_id").and_then(Value::as_str).unwrap_or_default().to_owned();
-    let body = request::with_token(request, &target.token);
-    let headers = http::dialog_headers(target, &body, &session_id)?;
+    let token = request::token_for(target.token.as_deref(), &request)?;
+    let body = request::with_token(request, &token);
+    let headers = http::dialog_headers(target, &token, &body, &session_id)?;
     let client = http::client(http::timeout(target.timeout)?)?;
     http::post(&client, url, headers, body).await
 }

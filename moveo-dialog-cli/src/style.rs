@@ -20,8 +20,8 @@ pub(crate) fn error(message: &str) {
     anstream::eprintln!("{} {message}", paint(BAD, "error:"));
 }
 
-/// Whether progress lines belong on stderr: only when it is a terminal.
+/// Whether to show progress (on stderr): only when both stdout and stderr are terminals.
 pub(crate) fn progress_enabled() -> bool {
     use std::io::IsTerminal;
-    std::io::stderr().is_terminal()
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
 }

@@ -126,7 +126,7 @@ async fn send_failures_say_why_and_exit_non_zero() {
 #[tokio::test]
 async fn send_builds_a_realistic_request_and_signs_its_exact_bytes() {
     let mock = Mock::default();
-    for _ in 0..2 {
+    for _ in 0..3 {
         mock.answer("/hook", 200, r#"{"responses":[{"type":"text","texts":["ok"]}]}"#);
     }
     let url = format!("http://{}/hook", mock.start().await);
@@ -203,6 +203,13 @@ async fn send_builds_a_realistic_request_and_signs_its_exact_bytes() {
     assert_eq!(request["verify_token"], TOKEN);
     assert_eq!(request["brain_id"], "d3d08940-f0ef-42e0-993c-1bea065dcqwe");
     assert_eq!(call.header("x-moveo-signature"), sign(&Secret::new(TOKEN), &call.body));
+    // A request file that carries its own token is signed with it when no --token is given.
+    let dir = scratch("send-from");
+    let own_token = dir.join("own-token.json");
+    std::fs::write(&own_token, r#"{"session_id": "s-7", "verify_token": "file-token"}"#).unwrap();
+    run(&["send", &url, "--from", own_token.to_str().unwrap()]).await.expect(0);
+    let call = &mock.seen()[2];
+    assert_eq!(call.header("x-moveo-signature"), sign(&Secret::new("file-token"), &call.body));
     let conflict = run(&["send", &url, "--token", TOKEN, "--from", "x.json", "--node", "n"]).await.expect(2);
     assert!(conflict.stderr.contains("cannot be used with"), "{conflict:?}");
 }
@@ -317,6 +324,10 @@ async fn record_then_replay_against_snapshots() {
     update.push("--update");
     run(&update).await.expect(0);
     run(&args).await.expect(0);
+
+    // A recorded request has its token redacted: replaying it needs --token.
+    let tokenless = run(&["replay", &webhook, files[0]]).await.expect(1);
+    assert!(tokenless.stdout.contains("no verify token: pass --token"), "{tokenless:?}");
 
     // A missing snapshot, and a server that is down.
     std::fs::remove_file(out.join("0002-call.reply.json")).unwrap();
