@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use moveo_dialog::events::{Event, EventsReceiver};
 use moveo_dialog::verify::{Secret, sign};
 use moveo_dialog::{Reply, Router, Server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
@@ -65,10 +66,15 @@ async fn raw_status(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
 }
 
 fn signed_raw(body: &[u8], extra_headers: &str) -> Vec<u8> {
+    signed_raw_to("/webhook", TOKEN, body, extra_headers)
+}
+
+/// A raw HTTP/1.1 POST of `body` to `path`, signed with `key`, with `extra_headers`.
+fn signed_raw_to(path: &str, key: &str, body: &[u8], extra_headers: &str) -> Vec<u8> {
     let mut raw = format!(
-        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
          x-moveo-signature: {}\r\ncontent-length: {}\r\n{extra_headers}\r\n",
-        sign(&Secret::new(TOKEN), body),
+        sign(&Secret::new(key), body),
         body.len()
     )
     .into_bytes();
@@ -204,15 +210,13 @@ async fn oversized_bodies_get_413_declared_or_chunked() {
     timed_calls(server.addr, 1).await;
 }
 
-#[tokio::test]
-async fn malformed_payloads_get_their_4xx_and_the_server_goes_on() {
-    let server = TestServer::start(Server::new(app())).await;
-    let addr = server.addr;
+/// Bodies no decoder may choke on, each with the status it must get.
+fn malformed_bodies() -> Vec<(&'static str, Vec<u8>, &'static str, u16)> {
     let deep = format!("{{\"context\": {{\"a\": {}{}}}}}", "[".repeat(10_000), "]".repeat(10_000));
     let deep_objects = format!("{}{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
     let huge_exponent = r#"{"context": {"n": 1e999999}}"#.to_owned();
     let huge_integer = format!(r#"{{"context": {{"n": {}}}}}"#, "9".repeat(100_000));
-    let cases: Vec<(&str, Vec<u8>, &str, u16)> = vec![
+    vec![
         ("invalid UTF-8", b"{\"input\": {\"text\": \"\xff\xfe\"}}".to_vec(), "", 400),
         ("10,000-deep arrays", deep.into_bytes(), "", 400),
         ("10,000-deep objects", deep_objects.into_bytes(), "", 400),
@@ -222,15 +226,26 @@ async fn malformed_payloads_get_their_4xx_and_the_server_goes_on() {
         ("a body that is not an object", b"[1, 2, 3]".to_vec(), "", 400),
         ("an encoding the server does not decode", b"{}".to_vec(), "content-encoding: gzip\r\n", 415),
         ("text/plain", b"{}".to_vec(), "content-type: text/plain\r\n", 415),
-    ];
-    for (what, body, extra, expected) in cases {
-        // Signed, so each reaches the decoder rather than stopping at the signature check.
-        let mut raw = signed_raw(&body, extra);
+    ]
+}
+
+/// Sends each malformed body, signed so that it reaches the decoder rather than stopping at
+/// the signature check, and checks its status.
+async fn send_malformed(addr: SocketAddr, path: &str, key: &str) {
+    for (what, body, extra, expected) in malformed_bodies() {
+        let mut raw = signed_raw_to(path, key, &body, extra);
         if extra.starts_with("content-type") {
             raw = String::from_utf8_lossy(&raw).replacen("content-type: application/json\r\n", "", 1).into_bytes();
         }
-        assert_eq!(raw_status(addr, &raw).await, Some(expected), "{what}");
+        assert_eq!(raw_status(addr, &raw).await, Some(expected), "{path}: {what}");
     }
+}
+
+#[tokio::test]
+async fn malformed_payloads_get_their_4xx_and_the_server_goes_on() {
+    let server = TestServer::start(Server::new(app())).await;
+    let addr = server.addr;
+    send_malformed(addr, "/webhook", TOKEN).await;
 
     // Header floods: too many headers, one huge header.
     let mut many = b"POST /webhook HTTP/1.1\r\nhost: x\r\n".to_vec();
@@ -329,4 +344,43 @@ async fn requests_without_a_body_or_with_a_wrong_method_get_their_4xx() {
     assert_eq!(send(server.addr, get).await.status, StatusCode::METHOD_NOT_ALLOWED);
     let empty = signed_raw(b"", "");
     assert_eq!(raw_status(server.addr, &empty).await, Some(400));
+}
+
+fn events_receiver() -> EventsReceiver {
+    EventsReceiver::new().webhook_secret(EVENTS_SECRET).on_every(|_: Event| async { Ok::<_, String>(()) })
+}
+
+const EVENTS_SECRET: &str = "hostile-events-secret";
+
+#[tokio::test]
+async fn the_events_receiver_gives_malformed_payloads_their_4xx() {
+    let server = TestServer::start(Server::new(events_receiver())).await;
+    send_malformed(server.addr, "/events", EVENTS_SECRET).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let event = format!(r#"{{"event_type":"session:closed","request_id":"r-1","session_id":"s-1","timestamp":{now}}}"#);
+    assert_eq!(
+        raw_status(server.addr, &signed_raw_to("/events", EVENTS_SECRET, event.as_bytes(), "")).await,
+        Some(200)
+    );
+}
+
+/// Found by this suite: an event with a key given twice was decoded last-wins, while a dialog
+/// request with one was refused. Two readers of one signed body must not see two events.
+#[tokio::test]
+async fn duplicate_top_level_keys_in_an_event_are_refused() {
+    let server = TestServer::start(Server::new(events_receiver())).await;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    let twice = format!(
+        r#"{{"event_type":"session:closed","request_id":"r-2","session_id":"s-1","timestamp":{now},"event_type":"session:expired"}}"#
+    );
+    assert_eq!(
+        raw_status(server.addr, &signed_raw_to("/events", EVENTS_SECRET, twice.as_bytes(), "")).await,
+        Some(400)
+    );
+    assert!(Event::from_slice(twice.as_bytes()).unwrap_err().to_string().contains("duplicate field `event_type`"));
+    // Nested duplicates stay last-wins, as in serde_json (documented in SECURITY.md).
+    let nested = format!(
+        r#"{{"event_type":"session:closed","request_id":"r-3","session_id":"s-1","timestamp":{now},"context":{{"a":1,"a":2}}}}"#
+    );
+    assert_eq!(Event::from_slice(nested.as_bytes()).unwrap().to_value()["context"]["a"], 2);
 }

@@ -234,10 +234,12 @@ impl Event {
     /// [`EventDecodeError::InvalidShape`] naming the JSON path for a known event type whose
     /// fields do not fit. An unknown event type is not an error: it decodes into
     /// [`EventKind::Unknown`].
+    /// A key given twice at the top level is refused (as for dialog requests): two readers of
+    /// one signed body must not see two different events.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EventDecodeError> {
-        let value: Value =
+        let top: TopLevel =
             serde_json::from_slice(bytes).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
-        Self::from_value(value)
+        Self::from_value(top.0)
     }
 
     /// Decodes an event from JSON already parsed.
@@ -369,5 +371,67 @@ impl<'de> Deserialize<'de> for Event {
     {
         let value = Value::deserialize(deserializer)?;
         Self::from_value(value).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Any JSON document; an object among them with no key given twice.
+struct TopLevel(Value);
+
+impl<'de> Deserialize<'de> for TopLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = TopLevel;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON document")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
+                let mut object = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if object.contains_key(&key) {
+                        return Err(serde::de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    object.insert(key, map.next_value()?);
+                }
+                Ok(TopLevel(Value::Object(object)))
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(TopLevel(Value::Array(items)))
+            }
+
+            fn visit_bool<E>(self, value: bool) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::Bool(value)))
+            }
+
+            fn visit_i64<E>(self, value: i64) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::from(value)))
+            }
+
+            fn visit_u64<E>(self, value: u64) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::from(value)))
+            }
+
+            fn visit_f64<E>(self, value: f64) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::from(value)))
+            }
+
+            fn visit_str<E>(self, value: &str) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::from(value)))
+            }
+
+            fn visit_unit<E>(self) -> Result<TopLevel, E> {
+                Ok(TopLevel(Value::Null))
+            }
+        }
+
+        deserializer.deserialize_any(Visitor)
     }
 }
