@@ -296,6 +296,9 @@ pub(crate) struct SessionArg {
 #[derive(Debug, Subcommand)]
 pub(crate) enum ApiCall {
     /// POST /sessions: start a session.
+    #[command(
+        after_help = "Example:\n  moveo-dialog api create-session --external-session-id chat-1 --context '{\"user\":{\"language\":\"en\"}}'"
+    )]
     CreateSession {
         /// Your system's id for the session.
         #[arg(long)]
@@ -308,6 +311,9 @@ pub(crate) enum ApiCall {
         context: Option<String>,
     },
     /// PATCH /sessions/:id/context: update the context fields given.
+    #[command(
+        after_help = "Example:\n  moveo-dialog api update-context --session SESSION_ID --context '{\"tags\":[\"vip\"]}'"
+    )]
     UpdateContext {
         #[command(flatten)]
         session: SessionArg,
@@ -316,8 +322,12 @@ pub(crate) enum ApiCall {
         context: String,
     },
     /// POST /sessions/:id/close.
+    #[command(after_help = "Example:\n  moveo-dialog api close-session --session SESSION_ID")]
     CloseSession(SessionArg),
     /// POST /sessions/:id/messages: a user message (the reply arrives on your webhook).
+    #[command(
+        after_help = "Example:\n  moveo-dialog api send-message --session SESSION_ID --text 'What plans do you offer?'"
+    )]
     SendMessage {
         #[command(flatten)]
         session: SessionArg,
@@ -330,6 +340,9 @@ pub(crate) enum ApiCall {
         attachments: Vec<String>,
     },
     /// POST /sessions/:id/messages/agent: record a message an external human agent sent.
+    #[command(
+        after_help = "Example:\n  moveo-dialog api send-agent-message --session SESSION_ID --text 'Hi, Sarah here' --agent-id a-1 --agent-name Sarah"
+    )]
     SendAgentMessage {
         #[command(flatten)]
         session: SessionArg,
@@ -347,16 +360,24 @@ pub(crate) enum ApiCall {
         agent_avatar: Option<String>,
     },
     /// POST /sessions/:id/messages/read.
+    #[command(after_help = "Example:\n  moveo-dialog api mark-read --session SESSION_ID")]
     MarkRead(SessionArg),
     /// POST /sessions/:id/messages/delivered.
+    #[command(after_help = "Example:\n  moveo-dialog api mark-delivered --session SESSION_ID")]
     MarkDelivered(SessionArg),
     /// POST /sessions/:id/conversation/close.
+    #[command(after_help = "Example:\n  moveo-dialog api close-conversation --session SESSION_ID")]
     CloseConversation(SessionArg),
     /// POST /sessions/:id/conversation/reopen.
+    #[command(after_help = "Example:\n  moveo-dialog api reopen-conversation --session SESSION_ID")]
     ReopenConversation(SessionArg),
     /// POST /sessions/:id/handover: hand over to a human agent.
+    #[command(after_help = "Example:\n  moveo-dialog api handover --session SESSION_ID")]
     Handover(SessionArg),
     /// Ask for an upload URL, then PUT the file there; prints the file_id.
+    #[command(
+        after_help = "Example:\n  moveo-dialog api upload-file --session SESSION_ID ./invoice.pdf --content-type application/pdf"
+    )]
     UploadFile {
         #[command(flatten)]
         session: SessionArg,
@@ -370,6 +391,9 @@ pub(crate) enum ApiCall {
         filename: Option<String>,
     },
     /// Ask for a download URL, then GET the file.
+    #[command(
+        after_help = "Example:\n  moveo-dialog api download-file --session SESSION_ID --file-id FILE_ID --out invoice.pdf"
+    )]
     DownloadFile {
         #[command(flatten)]
         session: SessionArg,

@@ -533,6 +533,27 @@ async fn every_subcommand_has_help_with_an_example() {
         let help = run(&[command, "--help"]).await.expect(0);
         assert!(help.stdout.contains("Example"), "{command} --help: {}", help.stdout);
     }
+    for call in [
+        "create-session",
+        "update-context",
+        "close-session",
+        "send-message",
+        "send-agent-message",
+        "mark-read",
+        "mark-delivered",
+        "close-conversation",
+        "reopen-conversation",
+        "handover",
+        "upload-file",
+        "download-file",
+    ] {
+        let help = run(&["api", call, "--help"]).await.expect(0);
+        assert!(
+            help.stdout.contains(&format!("Example:\n  moveo-dialog api {call} ")),
+            "api {call} --help: {}",
+            help.stdout
+        );
+    }
     let top = run(&["--help"]).await.expect(0);
     assert!(top.stdout.contains("Exit codes:"), "{}", top.stdout);
     let usage = run(&["send"]).await.expect(2);
