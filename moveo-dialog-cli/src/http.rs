@@ -57,6 +57,9 @@ pub(crate) fn dialog_headers(
     body: &[u8],
     session_id: &str,
 ) -> Result<HeaderMap, Failure> {
+    if target.headers.len() > 10 {
+        return Err(Failure::Input(format!("{} --header flags: Moveo sends at most 10", target.headers.len())));
+    }
     let mut headers = HeaderMap::new();
     for custom in &target.headers {
         let (name, value) = custom
@@ -67,9 +70,6 @@ pub(crate) fn dialog_headers(
         let value = HeaderValue::from_str(value.trim())
             .map_err(|_| Failure::Input(format!("--header {custom:?}: the value is not a header value")))?;
         headers.append(name, value);
-    }
-    if target.headers.len() > 10 {
-        return Err(Failure::Input(format!("{} --header flags: Moveo sends at most 10", target.headers.len())));
     }
     let fixed = [
         ("x-moveo-signature", sign(&Secret::new(token), body)),
