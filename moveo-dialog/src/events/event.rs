@@ -230,12 +230,11 @@ impl Event {
     ///
     /// # Errors
     ///
-    /// [`EventDecodeError::InvalidJson`] for bytes that are not JSON,
-    /// [`EventDecodeError::InvalidShape`] naming the JSON path for a known event type whose
-    /// fields do not fit. An unknown event type is not an error: it decodes into
-    /// [`EventKind::Unknown`].
-    /// A key given twice at the top level is refused (as for dialog requests): two readers of
-    /// one signed body must not see two different events.
+    /// [`EventDecodeError::InvalidJson`] for bytes that are not JSON, or that give a top-level
+    /// key twice (as for dialog requests: two readers of one signed body must not see two
+    /// different events); [`EventDecodeError::InvalidShape`] naming the JSON path for a known
+    /// event type whose fields do not fit. An unknown event type is not an error: it decodes
+    /// into [`EventKind::Unknown`].
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EventDecodeError> {
         let top: TopLevel =
             serde_json::from_slice(bytes).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
