@@ -378,6 +378,8 @@ async fn duplicate_top_level_keys_in_an_event_are_refused() {
         Some(400)
     );
     assert!(Event::from_slice(twice.as_bytes()).unwrap_err().to_string().contains("duplicate field `event_type`"));
+    let via_serde = serde_json::from_str::<Event>(&twice).unwrap_err();
+    assert!(via_serde.to_string().contains("duplicate field `event_type`"), "{via_serde}");
     // Nested duplicates stay last-wins, as in serde_json (documented in SECURITY.md).
     let nested = format!(
         r#"{{"event_type":"session:closed","request_id":"r-3","session_id":"s-1","timestamp":{now},"context":{{"a":1,"a":2}}}}"#

@@ -368,7 +368,7 @@ impl<'de> Deserialize<'de> for Event {
     where
         D: serde::Deserializer<'de>,
     {
-        let value = Value::deserialize(deserializer)?;
+        let TopLevel(value) = TopLevel::deserialize(deserializer)?;
         Self::from_value(value).map_err(serde::de::Error::custom)
     }
 }
