@@ -11,8 +11,9 @@ use std::time::Duration;
 use moveo_dialog::testing::Schema;
 use moveo_dialog::verify::{Secret, sign};
 use moveo_dialog_examples::{erasmus, events};
+use moveo_dialog_tests::MockHttp;
 use serde_json::{Value, json};
-use support::{Mock, SECRET, TOKEN, closed_port, run, run_with, scratch, serve, spec_fixture};
+use support::{SECRET, TOKEN, closed_port, run, run_with, scratch, serve, spec_fixture};
 
 const VECTOR: &str = "7b2e526f80d3ad094ee0a2ccc2501afdab7044f89839f9fcba9466d15a967774";
 
@@ -102,10 +103,10 @@ async fn send_failures_say_why_and_exit_non_zero() {
     assert!(not_url.stderr.contains("is not a URL"), "{not_url:?}");
 
     // A reply that breaks the schema: every violation with its pointer.
-    let mock = Mock::default();
-    mock.answer("/webhook", 200, r#"{"responses":[{"type":"text"},{"type":"image","url":"not a url"}]}"#);
-    mock.answer("/webhook", 200, "<html>oops</html>");
-    mock.answer("/webhook", 500, r#"{"error":"boom"}"#);
+    let mock = MockHttp::default();
+    mock.answer("/webhook", 200, vec![], r#"{"responses":[{"type":"text"},{"type":"image","url":"not a url"}]}"#);
+    mock.answer("/webhook", 200, vec![], "<html>oops</html>");
+    mock.answer("/webhook", 500, vec![], r#"{"error":"boom"}"#);
     let url = format!("http://{}/webhook", mock.start().await);
     let invalid = run(&["send", &url, "--token", TOKEN]).await.expect(1);
     assert!(invalid.stderr.contains("breaks the reply schema"), "{invalid:?}");
@@ -116,7 +117,7 @@ async fn send_failures_say_why_and_exit_non_zero() {
     let server_error = run(&["send", &url, "--token", TOKEN]).await.expect(1);
     assert!(server_error.stderr.contains("HTTP 500 Internal Server Error: {\"error\":\"boom\"}"), "{server_error:?}");
 
-    let slow = Mock::default();
+    let slow = MockHttp::default();
     slow.stall(Duration::from_secs(5));
     let url = format!("http://{}/webhook", slow.start().await);
     let timed_out = run(&["send", &url, "--token", TOKEN, "--timeout", "0.3"]).await.expect(3);
@@ -125,9 +126,9 @@ async fn send_failures_say_why_and_exit_non_zero() {
 
 #[tokio::test]
 async fn send_builds_a_realistic_request_and_signs_its_exact_bytes() {
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     for _ in 0..3 {
-        mock.answer("/hook", 200, r#"{"responses":[{"type":"text","texts":["ok"]}]}"#);
+        mock.answer("/hook", 200, vec![], r#"{"responses":[{"type":"text","texts":["ok"]}]}"#);
     }
     let url = format!("http://{}/hook", mock.start().await);
     run(&[
@@ -388,7 +389,7 @@ async fn event_sends_signed_events_the_receiver_accepts() {
     assert!(unknown.stderr.contains("one of: message:brain_send"), "{unknown:?}");
 
     // What goes on the wire: the event, valid against the schema, and its signature.
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     let url = format!("http://{}/events", mock.start().await);
     let printed = run_with(
         &["event", &url, "--type", "message:brain_send", "--session", "s-1", "--text", "Hello there", "--print"],
@@ -408,20 +409,22 @@ async fn event_sends_signed_events_the_receiver_accepts() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_drives_every_call_of_the_rest_client() {
-    let mock = Mock::default();
-    mock.answer("/v1/custom/intg-1/sessions", 201, r#"{"request_id":"r-0","session_id":"sess-new"}"#);
+    let mock = MockHttp::default();
+    mock.answer("/v1/custom/intg-1/sessions", 201, vec![], r#"{"request_id":"r-0","session_id":"sess-new"}"#);
     mock.answer(
         "/v1/custom/intg-1/sessions/s-1/files/upload-url",
         200,
+        vec![],
         r#"{"request_id":"r-u","upload_url":"{BASE}/bucket/f-1","file_id":"f-1"}"#,
     );
     mock.answer(
         "/v1/custom/intg-1/sessions/s-1/files/download-url",
         200,
+        vec![],
         r#"{"request_id":"r-d","download_url":"{BASE}/bucket/f-1","file_id":"f-1"}"#,
     );
-    mock.answer("/bucket/f-1", 200, "");
-    mock.answer("/bucket/f-1", 200, "file bytes");
+    mock.answer("/bucket/f-1", 200, vec![], "");
+    mock.answer("/bucket/f-1", 200, vec![], "file bytes");
     let base = format!("http://{}", mock.start().await);
     let env = [("MOVEO_API_KEY", "sk-cli"), ("MOVEO_INTEGRATION_ID", "intg-1"), ("MOVEO_API_BASE", base.as_str())];
     let api = |args: Vec<&str>| {
@@ -503,9 +506,9 @@ async fn api_drives_every_call_of_the_rest_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_failures_name_the_call_and_the_reason() {
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     let not_found = r#"{"error_code":"session-not-found","error_message":"no session s-9"}"#;
-    mock.answer("/v1/custom/intg-1/sessions/s-9/close", 404, not_found);
+    mock.answer("/v1/custom/intg-1/sessions/s-9/close", 404, vec![], not_found);
     let base = format!("http://{}", mock.start().await);
     let flags = ["--api-key", "k", "--integration-id", "intg-1", "--api-base", &base];
     let gone = run(&[&["api", "close-session", "--session", "s-9"][..], &flags].concat()).await.expect(1);

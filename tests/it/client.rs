@@ -2,108 +2,26 @@
 //! and body of every call, typed errors, retry rules, `Retry-After`, and the key kept out of
 //! `Debug`.
 
-use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use moveo_dialog::client::{
     AgentMessageIn, Client, ClientErrorKind, CreateSession, ErrorCode, SessionContext, User, UserMessage,
 };
+use moveo_dialog_tests::{MockHttp, Seen};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-live-very-secret-key";
 const INTEGRATION: &str = "intg-001";
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    path: String,
-    authorization: String,
-    content_type: String,
-    body: Bytes,
-}
-
-type Script = HashMap<String, VecDeque<(u16, Vec<(&'static str, String)>, String)>>;
-
-#[derive(Clone, Default)]
-pub(crate) struct Mock {
-    seen: Arc<Mutex<Vec<Recorded>>>,
-    script: Arc<Mutex<Script>>,
-}
-
-impl Mock {
-    /// The next answers for `path`, in order; after them, 200 `{"request_id": "r"}`.
-    pub(crate) fn answer(&self, path: &str, status: u16, headers: Vec<(&'static str, String)>, body: Value) {
-        self.script.lock().unwrap().entry(path.to_owned()).or_default().push_back((status, headers, body.to_string()));
-    }
-
-    fn seen(&self) -> Vec<Recorded> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    pub(crate) async fn start(&self) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let mock = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let mock = mock.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                        let mock = mock.clone();
-                        async move { Ok::<_, Infallible>(mock.respond(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        addr
-    }
-
-    async fn respond(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let path = parts.uri.path().to_owned();
-        let body = body.collect().await.unwrap().to_bytes();
-        self.seen.lock().unwrap().push(Recorded {
-            method: parts.method.to_string(),
-            path: path.clone(),
-            authorization: header("authorization"),
-            content_type: header("content-type"),
-            body,
-        });
-        let next = self.script.lock().unwrap().get_mut(&path).and_then(VecDeque::pop_front);
-        let (status, headers, body) = next.unwrap_or((200, vec![], json!({"request_id": "r"}).to_string()));
-        let mut response = Response::new(Full::new(Bytes::from(body)));
-        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-        for (name, value) in headers {
-            response.headers_mut().insert(name, value.parse().unwrap());
-        }
-        response
-    }
-}
-
 fn client(addr: SocketAddr) -> Client {
     Client::new(KEY, INTEGRATION).base_url(format!("http://{addr}")).backoff(Duration::from_millis(10))
 }
 
-fn body_json(recorded: &Recorded) -> Value {
-    if recorded.body.is_empty() { Value::Null } else { serde_json::from_slice(&recorded.body).unwrap() }
-}
-
 #[tokio::test]
 async fn every_call_sends_the_documented_request() {
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     let addr = mock.start().await;
     let base = format!("/v1/custom/{INTEGRATION}/sessions");
     let s = "660e8400-e29b-41d4-a716-446655440001";
@@ -183,32 +101,32 @@ async fn every_call_sends_the_documented_request() {
     let expected: Vec<(String, String)> = expected.into_iter().map(|(m, p)| (m.to_owned(), p)).collect();
     assert_eq!(calls, expected);
     for recorded in seen.iter().filter(|r| r.path.starts_with("/v1/")) {
-        assert_eq!(recorded.authorization, format!("apikey {KEY}"), "{}", recorded.path);
-        assert_eq!(recorded.content_type, "application/json", "{}", recorded.path);
+        assert_eq!(recorded.header("authorization"), format!("apikey {KEY}"), "{}", recorded.path);
+        assert_eq!(recorded.header("content-type"), "application/json", "{}", recorded.path);
     }
     assert_eq!(
-        body_json(&seen[0]),
+        Seen::json(&seen[0]),
         json!({"external_session_id": "order-12345", "channel_user_id": "user-67890", "context": {
             "user": {"display_name": "John Doe", "language": "en"}, "tags": ["vip"],
             "global": {"client_url": "https://example.com/support"}, "order_id": "ORD-12345"}})
     );
-    assert_eq!(body_json(&seen[1]), json!({"account_status": "verified"}));
-    assert_eq!(body_json(&seen[2]), json!({"input": {"text": "What pricing plans do you offer?"}}));
+    assert_eq!(Seen::json(&seen[1]), json!({"account_status": "verified"}));
+    assert_eq!(Seen::json(&seen[2]), json!({"input": {"text": "What pricing plans do you offer?"}}));
     assert_eq!(
-        body_json(&seen[3]),
+        Seen::json(&seen[3]),
         json!({"input": {"text": "Hi!"}, "agent": {"agent_id": "agent-123", "agent_name": "Sarah Johnson"}})
     );
-    assert_eq!(body_json(&seen[4]), Value::Null);
-    assert_eq!(body_json(&seen[9]), json!({"filename": "invoice.pdf", "content_type": "application/pdf"}));
+    assert_eq!(Seen::json(&seen[4]), Value::Null);
+    assert_eq!(Seen::json(&seen[9]), json!({"filename": "invoice.pdf", "content_type": "application/pdf"}));
     assert_eq!(&seen[10].body[..], b"%PDF-1.7");
-    assert_eq!(seen[10].content_type, "application/pdf");
-    assert!(seen[10].authorization.is_empty(), "the key never goes to the storage URL");
-    assert_eq!(body_json(&seen[11]), json!({"file_id": "f1"}));
+    assert_eq!(seen[10].header("content-type"), "application/pdf");
+    assert!(seen[10].header("authorization").is_empty(), "the key never goes to the storage URL");
+    assert_eq!(Seen::json(&seen[11]), json!({"file_id": "f1"}));
 }
 
 #[tokio::test]
 async fn errors_are_typed_and_name_the_call() {
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     let addr = mock.start().await;
     let base = format!("/v1/custom/{INTEGRATION}/sessions");
     mock.answer(
@@ -258,7 +176,7 @@ async fn errors_are_typed_and_name_the_call() {
 
 #[tokio::test]
 async fn retries_follow_the_rules() {
-    let mock = Mock::default();
+    let mock = MockHttp::default();
     let addr = mock.start().await;
     let base = format!("/v1/custom/{INTEGRATION}/sessions");
     let client = client(addr);

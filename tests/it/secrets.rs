@@ -120,7 +120,7 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
     assert!(send(events.addr, signed_event(&stale, SECRET)).await.status.is_client_error());
 
     // The REST client: refused, failing and retried, then accepted.
-    let mock = crate::client::Mock::default();
+    let mock = moveo_dialog_tests::MockHttp::default();
     mock.answer(
         "/v1/custom/i-1/sessions",
         401,

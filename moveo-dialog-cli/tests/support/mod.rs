@@ -1,21 +1,11 @@
 //! Running the built `moveo-dialog` binary, and the servers it talks to: the example apps
-//! in-process, and a scriptable mock (a webhook that answers anything, or Moveo's API).
+//! in-process; the scriptable mock (a webhook, or Moveo's API) is `moveo_dialog_tests::MockHttp`.
 
-#![allow(dead_code)]
-
-use std::collections::{HashMap, VecDeque};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use moveo_dialog::{Serve, Server};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -104,97 +94,4 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Seen {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
-}
-
-impl Seen {
-    pub(crate) fn header(&self, name: &str) -> &str {
-        self.headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or("")
-    }
-
-    pub(crate) fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap()
-    }
-}
-
-/// Per path, the next answers: status and body.
-type Script = HashMap<String, VecDeque<(u16, String)>>;
-
-/// A scriptable HTTP server: records every call and answers by path (`{BASE}` in a scripted
-/// body becomes its own address); unscripted paths get 200 `{"request_id": "r-1"}`.
-#[derive(Clone, Default)]
-pub(crate) struct Mock {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    script: Arc<Mutex<Script>>,
-    delay: Arc<Mutex<Option<Duration>>>,
-    addr: Arc<Mutex<Option<SocketAddr>>>,
-}
-
-impl Mock {
-    pub(crate) fn answer(&self, path: &str, status: u16, body: &str) {
-        self.script.lock().unwrap().entry(path.to_owned()).or_default().push_back((status, body.to_owned()));
-    }
-
-    /// Answers only after `delay`.
-    pub(crate) fn stall(&self, delay: Duration) {
-        *self.delay.lock().unwrap() = Some(delay);
-    }
-
-    pub(crate) fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    pub(crate) async fn start(&self) -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        *self.addr.lock().unwrap() = Some(addr);
-        let mock = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
-                let mock = mock.clone();
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                        let mock = mock.clone();
-                        async move { Ok::<_, Infallible>(mock.respond(request).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        addr
-    }
-
-    async fn respond(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let body = body.collect().await.unwrap().to_bytes();
-        let path = parts.uri.path().to_owned();
-        self.seen.lock().unwrap().push(Seen {
-            method: parts.method.to_string(),
-            path: path.clone(),
-            headers: parts.headers,
-            body,
-        });
-        let delay = *self.delay.lock().unwrap();
-        if let Some(delay) = delay {
-            tokio::time::sleep(delay).await;
-        }
-        let scripted = self.script.lock().unwrap().get_mut(&path).and_then(VecDeque::pop_front);
-        let (status, body) = scripted.unwrap_or((200, r#"{"request_id":"r-1"}"#.to_owned()));
-        let base = format!("http://{}", self.addr.lock().unwrap().unwrap());
-        Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(body.replace("{BASE}", &base))))
-            .unwrap()
-    }
 }
