@@ -32,10 +32,7 @@ pub(crate) fn read_object(path: &Path) -> Result<Map<String, Value>, Failure> {
 
 /// A random UUID v4, hyphenated.
 pub(crate) fn random_uuid() -> String {
-    let mut bytes = [0u8; 16];
-    // Without an entropy source, ids are still well-formed; they only repeat.
-    let _ = getrandom::fill(&mut bytes);
-    format_uuid(bytes, 4)
+    uuid::Uuid::new_v4().to_string()
 }
 
 /// A stable UUID v8 derived from `name`: the same node always gets the same id.
@@ -43,14 +40,7 @@ pub(crate) fn name_uuid(name: &str) -> String {
     let digest = Sha256::digest(name.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    format_uuid(bytes, 8)
-}
-
-fn format_uuid(mut bytes: [u8; 16], version: u8) -> String {
-    bytes[6] = (bytes[6] & 0x0f) | (version << 4);
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = hex::encode(bytes);
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    uuid::Uuid::new_v8(bytes).to_string()
 }
 
 /// The request `send` posts: read from `--from`, or built from the flags as Moveo would build it.
