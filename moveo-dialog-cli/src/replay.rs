@@ -12,13 +12,15 @@ pub(crate) async fn run(args: ReplayArgs) -> Result<(), Failure> {
         std::fs::create_dir_all(dir)
             .map_err(|err| Failure::Input(format!("cannot create {}: {err}", dir.display())))?;
     }
+    // One client for every file: connections are reused.
+    let client = http::client(http::timeout(args.target.timeout)?)?;
     let total = args.files.len();
     let (mut passed, mut failed, mut unreachable) = (0usize, 0usize, false);
     for (index, file) in args.files.iter().enumerate() {
         if style::progress_enabled() {
             eprint!("\r\x1b[2K[{}/{total}] {}", index + 1, file.display());
         }
-        let outcome = replay_one(&args, file).await;
+        let outcome = replay_one(&client, &args, file).await;
         if style::progress_enabled() {
             eprint!("\r\x1b[2K");
         }
@@ -61,9 +63,9 @@ pub(crate) fn pretty(value: &serde_json::Value) -> String {
     text
 }
 
-async fn replay_one(args: &ReplayArgs, file: &Path) -> Result<String, Failure> {
+async fn replay_one(client: &reqwest::Client, args: &ReplayArgs, file: &Path) -> Result<String, Failure> {
     let request = request::read_object(file)?;
-    let answer = send::post_request(&args.url, &args.target, request).await?;
+    let answer = send::post_request(client, &args.url, &args.target, request).await?;
     let reply = send::check_reply(&answer)?;
     let latency = http::millis(answer.latency);
     let Some(dir) = &args.expect else {

@@ -10,7 +10,8 @@ use crate::{render, request};
 
 pub(crate) async fn run(args: SendArgs) -> Result<(), Failure> {
     let request = request::from_args(&args)?;
-    let answer = post_request(&args.url, &args.target, request).await?;
+    let client = http::client(http::timeout(args.target.timeout)?)?;
+    let answer = post_request(&client, &args.url, &args.target, request).await?;
     let checked = check_reply(&answer);
     if args.json {
         anstream::println!("{}", String::from_utf8_lossy(&answer.body));
@@ -31,6 +32,7 @@ pub(crate) async fn run(args: SendArgs) -> Result<(), Failure> {
 
 /// Signs and posts one dialog request (the token put in its body) to `url`.
 pub(crate) async fn post_request(
+    client: &reqwest::Client,
     url: &str,
     target: &crate::cli::DialogTarget,
     request: serde_json::Map<String, Value>,
@@ -39,8 +41,7 @@ pub(crate) async fn post_request(
     let token = request::token_for(target.token.as_deref(), &request)?;
     let body = request::with_token(request, &token);
     let headers = http::dialog_headers(target, &token, &body, &session_id)?;
-    let client = http::client(http::timeout(target.timeout)?)?;
-    http::post(&client, url, headers, body).await
+    http::post(client, url, headers, body).await
 }
 
 /// The reply, when the answer is a 200 whose body matches the reply schema.
