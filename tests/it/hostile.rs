@@ -136,6 +136,7 @@ async fn five_hundred_tricklers_do_not_slow_normal_calls_and_are_cut_off() {
     let mut during = timed_calls(addr, 30).await;
     let (p50_before, p50_during) = (percentile(&mut before, 0.5), percentile(&mut during, 0.5));
     let worst = percentile(&mut during, 1.0);
+    println!("30 calls: p50 {p50_before:?} alone, {p50_during:?} beside 500 tricklers (worst {worst:?})");
     assert!(
         p50_during <= p50_before * 10 + Duration::from_millis(50) && worst < Duration::from_secs(1),
         "with 500 tricklers: p50 {p50_during:?} (before {p50_before:?}), worst {worst:?}"
