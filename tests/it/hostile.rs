@@ -185,6 +185,7 @@ async fn two_thousand_keep_alive_connections_are_each_answered_200_or_503() {
             }
         }
     }
+    println!("2,000 connections x 2 calls: {ok} answered 200, {busy} answered 503, none reset");
     assert_eq!(ok + busy, 4000);
     assert!(ok >= 256, "{ok} answered 200, {busy} answered 503");
 }
