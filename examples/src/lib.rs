@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use moveo_dialog::{Router, Serve, Server};
+use moveo_dialog::{Router, Server};
 use tokio::net::TcpListener;
 
 /// The error type the example handlers return: any error, logged and answered 500.
@@ -58,7 +58,12 @@ pub async fn run_example<A, F>(
     app: F,
 ) -> ExitCode
 where
-    A: Serve,
+    A: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<moveo_dialog::serve::Body>>
+        + Clone
+        + Send
+        + 'static,
+    A::Future: Send + 'static,
+    A::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     F: FnOnce(String) -> Result<A, String>,
 {
     init_logging();

@@ -124,7 +124,7 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
             let min = args
                 .min_confidence
                 .as_ref()
-                .map_or_else(|| quote! { ::moveo_dialog::DEFAULT_MIN_CONFIDENCE }, |value| quote! { #value });
+                .map_or_else(|| quote! { ::moveo_dialog::dialog::DEFAULT_MIN_CONFIDENCE }, |value| quote! { #value });
             quote! { ::moveo_dialog::Route::Intent { name: ::std::string::String::from(#name), min_confidence: #min } }
         }
     };

@@ -93,6 +93,28 @@
 //! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
+//! ## The crate's map
+//!
+//! One concept per module; the folders show the architecture, and dependencies point one way:
+//! `dialog/` and `events/` are layers over `serve/`, and neither imports the other.
+//!
+//! - [`serve`]: the one pipeline every endpoint runs on. [`Server`] accepts connections and
+//!   serves any `tower::Service` with a header timeout, an in-flight cap, `/healthz` and
+//!   graceful shutdown; the pipeline takes each call through the head checks, the address
+//!   allowlist, the body under its limits, verification and decoding; the guard runs the
+//!   handler with its panic caught and its deadline enforced; [`Rejection`] is every failure.
+//! - [`dialog`]: dialog webhooks. [`Router`] routes by path, node, intent or fallback, hosts
+//!   other routers under a prefix ([`Router::nest`]) and is a `tower::Service`; handlers and
+//!   their [`extract`]ors (`Context<T>`, `Query<T>`, `Uri`, `State<T>`...).
+//! - [`events`]: custom-integration events. The typed model (one file per payload family),
+//!   the [`EventsReceiver`](events::EventsReceiver) that dispatches them by type, and the
+//!   de-duplication store (in memory, or Redis).
+//! - [`reply`]: the reply builders and every documented limit ([`reply::limits`]).
+//! - [`verify`]: framework-agnostic signature checks: headers and raw bytes in, a verdict out
+//!   ([`verify::Verifier`]), with several secrets for rotation.
+//! - `client` (feature `client`): the custom-integration REST client; needs no server.
+//! - `testing` (feature `testing`): schema assertions for your own tests.
+//!
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -110,42 +132,30 @@ pub use reply::{Reply, ReplyBuilder, ReplyError};
 pub use request::{ContextValueError, DialogDebug, DialogNode, DialogRequest, Entity, Input, Intent};
 
 #[cfg(feature = "server")]
-mod body;
+pub mod dialog;
 #[cfg(feature = "server")]
-pub mod extract;
-#[cfg(feature = "server")]
-mod handler;
-#[cfg(feature = "metrics")]
-mod metrics;
-#[cfg(feature = "server")]
-mod rejection;
-#[cfg(feature = "server")]
-mod router;
-#[cfg(feature = "server")]
-mod server;
-#[cfg(feature = "server")]
-mod service;
-#[cfg(feature = "validate")]
-mod valid;
+pub mod serve;
 
 pub use context::DialogContext;
 #[cfg(feature = "server")]
-pub use handler::{BoxFuture, Handler, HandlerError, IntoReply};
+pub use dialog::extract;
+#[cfg(feature = "server")]
+pub use dialog::{Handler, IntoReply, Route, RoutedHandler, Router};
 #[cfg(feature = "macros")]
 pub use moveo_dialog_macros::{DialogContext, intent, node};
 #[cfg(feature = "server")]
-pub use rejection::{Body, Rejection};
+pub use serve::{BoxFuture, HandlerError, Rejection, RemoteAddr, ServeError, Server, shutdown_signal};
+
+/// The endpoints of this crate whose start-up checks [`Server`] runs when it serves one
+/// directly (kept here, so `serve/` knows neither the router nor the receiver).
 #[cfg(feature = "server")]
-pub use router::{
-    DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router,
-};
+type Inspect = for<'a> fn(&'a dyn std::any::Any) -> Option<&'a dyn serve::Startup>;
+
 #[cfg(feature = "server")]
-pub use server::{
-    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, Serve, ServeError, Server,
-    shutdown_signal,
-};
-#[cfg(feature = "server")]
-pub use service::RemoteAddr;
+pub(crate) static STARTUP_CHECKS: [Inspect; 2] = [
+    |service| service.downcast_ref::<Router>().map(|router| router as &dyn serve::Startup),
+    |service| service.downcast_ref::<events::EventsReceiver>().map(|receiver| receiver as &dyn serve::Startup),
+];
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(all(

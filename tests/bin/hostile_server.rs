@@ -44,19 +44,21 @@ fn events(log: String) -> EventsReceiver {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (server, addr) = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["dialog"] => (
-            Server::new(Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast))
-                .grace_period(Duration::from_secs(5)),
-            "127.0.0.1:0".to_owned(),
-        ),
-        ["events", log] => (Server::new(events((*log).to_owned())), "127.0.0.1:0".to_owned()),
-        ["events", log, addr] => (Server::new(events((*log).to_owned())), (*addr).to_owned()),
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["dialog"] => {
+            let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
+            run(Server::new(router).grace_period(Duration::from_secs(5)), "127.0.0.1:0").await
+        }
+        ["events", log] => run(Server::new(events((*log).to_owned())), "127.0.0.1:0").await,
+        ["events", log, addr] => run(Server::new(events((*log).to_owned())), addr).await,
         _ => {
             eprintln!("usage: hostile-server dialog | hostile-server events LOG [ADDR]");
-            return ExitCode::from(2);
+            ExitCode::from(2)
         }
-    };
+    }
+}
+
+async fn run<S: moveo_dialog_tests::Served>(server: Server<S>, addr: &str) -> ExitCode {
     let listener = match TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

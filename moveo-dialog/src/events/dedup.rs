@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::handler::BoxFuture;
+use crate::serve::BoxFuture;
 
 /// How long a handled event is remembered by default: longer than the timestamp tolerance
 /// plus the allowed clock skew, after which a redelivery is refused as stale anyway.

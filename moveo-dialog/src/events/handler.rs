@@ -4,7 +4,7 @@ use std::fmt;
 use std::future::Future;
 
 use super::event::Event;
-use crate::handler::{BoxFuture, HandlerError};
+use crate::serve::{BoxFuture, HandlerError};
 
 /// What an event handler returns: `()`, or a `Result` whose error is logged and answered 500
 /// so that Moveo delivers the event again.

@@ -2,14 +2,15 @@
 //! custom-integration webhook events by type.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use hyper::body::Incoming;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -17,13 +18,10 @@ use super::clock::{Clock, SystemClock};
 use super::dedup::{Claim, ClaimToken, DedupKey, DedupStore, MemoryStore};
 use super::event::{Event, EventDecodeError, EventKind, EventType};
 use super::handler::EventHandler;
-use crate::body::read_json_body;
-use crate::handler::{BoxFuture, HandlerError};
-use crate::rejection::{Body, Rejection, json_response};
-use crate::server::ServeError;
-use crate::server::sealed::Endpoint;
-use crate::service::{CatchUnwind, panic_message};
-use crate::verify::{SIGNATURE_HEADER, Secret, VerifyError};
+use crate::serve::guard::{Outcome, guarded};
+use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
+use crate::serve::{Body, BoxFuture, HandlerError, Rejection, ServeError, Startup, json_response};
+use crate::verify::{Secret, Verifier, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
 pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -86,8 +84,8 @@ pub struct EventsReceiver {
 
 #[derive(Clone)]
 struct Inner {
-    secret: Option<Secret>,
-    unsigned: bool,
+    gate: Gate,
+    secrets: Vec<Secret>,
     handlers: HashMap<EventType, SharedHandler>,
     unknown: Option<SharedHandler>,
     store: Arc<dyn DedupStore>,
@@ -96,8 +94,6 @@ struct Inner {
     future_skew: Duration,
     deadline: Duration,
     duplicate_wait: Duration,
-    body_limit: usize,
-    body_timeout: Duration,
     fast_ack: Option<usize>,
     queue: Arc<OnceLock<Queue>>,
 }
@@ -125,8 +121,8 @@ impl EventsReceiver {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Inner {
-                secret: None,
-                unsigned: false,
+                gate: Gate::new(VerifyError::BadSignature),
+                secrets: Vec::new(),
                 handlers: HashMap::new(),
                 unknown: None,
                 store: Arc::new(MemoryStore::default()),
@@ -135,8 +131,6 @@ impl EventsReceiver {
                 future_skew: DEFAULT_FUTURE_SKEW,
                 deadline: DEFAULT_HANDLER_DEADLINE,
                 duplicate_wait: DEFAULT_DUPLICATE_WAIT,
-                body_limit: crate::router::DEFAULT_BODY_LIMIT,
-                body_timeout: crate::router::DEFAULT_BODY_TIMEOUT,
                 fast_ack: None,
                 queue: Arc::new(OnceLock::new()),
             }),
@@ -148,16 +142,31 @@ impl EventsReceiver {
     }
 
     /// The integration's webhook secret: every delivery's `X-Moveo-Signature` is checked
-    /// against it.
-    pub fn webhook_secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.inner().secret = Some(secret.into());
+    /// against it. Replaces any secret given before.
+    pub fn webhook_secret(self, secret: impl Into<Secret>) -> Self {
+        self.webhook_secrets([secret])
+    }
+
+    /// Accepts deliveries signed with any of `secrets`, for rotating the webhook secret
+    /// without losing events: give the new and the old secret until Moveo signs with the new
+    /// one only. Each candidate is compared in constant time; the debug log names the one that
+    /// matched by its fingerprint, never the secret. Replaces any secret given before.
+    pub fn webhook_secrets<I>(mut self, secrets: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Secret>,
+    {
+        let inner = self.inner();
+        inner.secrets = secrets.into_iter().map(Into::into).collect();
+        inner.gate.verifier =
+            (!inner.secrets.is_empty()).then(|| Verifier::with_secrets(inner.secrets.iter().cloned()));
         self
     }
 
     /// Accepts deliveries without checking any signature, for an integration configured
     /// without a webhook secret. Anyone who can reach the endpoint can then forge events.
     pub fn accept_unsigned_events(mut self) -> Self {
-        self.inner().unsigned = true;
+        self.inner().gate.unverified = true;
         self
     }
 
@@ -241,7 +250,7 @@ impl EventsReceiver {
 
     /// The largest body accepted (default 1 MiB).
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.inner().body_limit = bytes;
+        self.inner().gate.body_limit = bytes;
         self
     }
 
@@ -309,15 +318,12 @@ enum Ran {
 }
 
 async fn run_handler(handler: &SharedHandler, event: Event, deadline: Duration) -> Ran {
-    let future = match catch_unwind(AssertUnwindSafe(|| handler.call(event))) {
-        Ok(future) => future,
-        Err(payload) => return Ran::Panicked(panic_message(&*payload).to_owned()),
-    };
-    match tokio::time::timeout(deadline, CatchUnwind(future)).await {
-        Ok(Ok(Ok(()))) => Ran::Ok,
-        Ok(Ok(Err(err))) => Ran::Failed(err),
-        Ok(Err(payload)) => Ran::Panicked(panic_message(&*payload).to_owned()),
-        Err(_) => Ran::Late,
+    match guarded(deadline, || Ok::<_, Infallible>(handler.call(event))).await {
+        Outcome::Done(Ok(())) => Ran::Ok,
+        Outcome::Done(Err(err)) => Ran::Failed(err),
+        Outcome::Panicked(message) => Ran::Panicked(message),
+        Outcome::Late => Ran::Late,
+        Outcome::Refused(never) => match never {},
     }
 }
 
@@ -367,54 +373,42 @@ impl Queue {
     }
 }
 
-impl Inner {
-    async fn handle<B>(self: Arc<Self>, request: Request<B>) -> Response<Body>
-    where
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let (parts, body) = request.into_parts();
-        if let Some(health) = crate::body::healthz(&parts) {
-            return health;
-        }
-        match self.process(parts, body).await {
-            Ok(response) => response,
-            Err(rejection) => {
-                tracing::debug!(
-                    status = rejection.status().as_u16(),
-                    error = rejection.code(),
-                    "{}",
-                    rejection.message()
-                );
-                rejection.into_response()
-            }
-        }
+impl Endpoint for Inner {
+    type Decoded = Event;
+    type Label = ();
+
+    fn gate(&self) -> &Gate {
+        &self.gate
     }
 
-    fn verify(&self, parts: &http::request::Parts, body: &[u8]) -> Result<(), Rejection> {
-        if self.unsigned {
-            return Ok(());
-        }
-        let signature = parts.headers.get(SIGNATURE_HEADER).map(|value| value.to_str().unwrap_or(""));
-        let checked = match &self.secret {
-            Some(secret) => secret.verify_signature(body, signature),
-            None => {
-                tracing::error!(
-                    "no webhook secret is configured: every event is refused (set EventsReceiver::webhook_secret)"
-                );
-                Err(VerifyError::BadSignature)
-            }
-        };
-        checked.map_err(|err| {
-            tracing::warn!(error = err.code(), "event verification failed: {err}");
-            let message = match err {
-                VerifyError::MissingSignature => "the X-Moveo-Signature header is missing",
-                _ => "the X-Moveo-Signature header does not match the body",
-            };
-            Rejection::unauthorized(err.code(), message)
+    fn unrouted(&self) {}
+
+    fn decode(&self, body: &Bytes) -> Result<Event, Rejection> {
+        Event::from_slice(body).map_err(|err| match err {
+            EventDecodeError::InvalidJson(message) => Rejection::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the body is not valid JSON: {message}"),
+            ),
+            shape => Rejection::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_event",
+                format!("the body is not a valid event: {shape}"),
+            ),
         })
     }
 
+    async fn respond(self: Arc<Self>, call: Admitted<Event>) -> ((), Response<Body>) {
+        let headers = call.parts.headers;
+        let response = match self.dispatch(call.decoded).await {
+            Ok(response) => response,
+            Err(rejection) => self.refused(pipeline::Step::Decode, rejection, &headers),
+        };
+        ((), response)
+    }
+}
+
+impl Inner {
     fn check_timestamp(&self, event: &Event) -> Result<(), Rejection> {
         if let EventKind::Unknown { json, .. } = &event.kind
             && !json.get("timestamp").is_some_and(Value::is_u64)
@@ -425,13 +419,13 @@ impl Inner {
         let age = now.saturating_sub(event.timestamp);
         let ahead = event.timestamp.saturating_sub(now);
         if u128::from(age) > self.tolerance.as_millis() {
-            return Err(Rejection::stale_timestamp(format!(
+            return Err(stale_timestamp(format!(
                 "the event's timestamp is {age} ms old; at most {} ms are accepted",
                 self.tolerance.as_millis()
             )));
         }
         if u128::from(ahead) > self.future_skew.as_millis() {
-            return Err(Rejection::stale_timestamp(format!(
+            return Err(stale_timestamp(format!(
                 "the event's timestamp is {ahead} ms in the future; at most {} ms are accepted",
                 self.future_skew.as_millis()
             )));
@@ -439,21 +433,8 @@ impl Inner {
         Ok(())
     }
 
-    async fn process<B>(&self, parts: http::request::Parts, body: B) -> Result<Response<Body>, Rejection>
-    where
-        B: http_body::Body + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        let body = read_json_body(&parts, body, self.body_limit, self.body_timeout).await?;
-        self.verify(&parts, &body)?;
-        let event = Event::from_slice(&body).map_err(|err| match err {
-            EventDecodeError::InvalidJson(message) => Rejection::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_json",
-                format!("the body is not valid JSON: {message}"),
-            ),
-            shape => Rejection::invalid_event(shape),
-        })?;
+    /// Checks the timestamp, de-duplicates and runs the handler of a verified event.
+    async fn dispatch(&self, event: Event) -> Result<Response<Body>, Rejection> {
         self.check_timestamp(&event)?;
         let handler = match event.kind.event_type() {
             Some(event_type) => self.handlers.get(&event_type),
@@ -482,7 +463,11 @@ impl Inner {
         loop {
             let claim = self.store.claim(key, self.lease()).await.map_err(|err| {
                 tracing::error!(event = %key, error = %err, "de-duplication store failed");
-                Rejection::store_unavailable()
+                Rejection::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "store_unavailable",
+                    "the de-duplication store failed; retry later",
+                )
             })?;
             match claim {
                 Claim::Acquired(token) => {
@@ -495,7 +480,13 @@ impl Inner {
                 }
                 Claim::Done => return Ok(None),
                 Claim::InProgress if accept_in_progress => return Ok(None),
-                Claim::InProgress if Instant::now() >= give_up => return Err(Rejection::in_progress()),
+                Claim::InProgress if Instant::now() >= give_up => {
+                    return Err(Rejection::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "in_progress",
+                        "another delivery of this event is being handled; retry later",
+                    ));
+                }
                 Claim::InProgress => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
@@ -524,7 +515,11 @@ impl Inner {
             Ran::Late => {
                 tracing::warn!(event = %key, "the event handler missed its deadline; Moveo will deliver it again");
                 guard.release().await;
-                Err(Rejection::handler_deadline())
+                Err(Rejection::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "deadline_exceeded",
+                    "the handler did not finish before its deadline; retry later",
+                ))
             }
         }
     }
@@ -551,28 +546,43 @@ impl Inner {
     }
 }
 
-struct ReceiverEndpoint(Arc<Inner>);
+fn stale_timestamp(message: String) -> Rejection {
+    Rejection::new(StatusCode::BAD_REQUEST, "stale_timestamp", message)
+}
 
-impl Endpoint for ReceiverEndpoint {
-    fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>> {
-        Box::pin(Arc::clone(&self.0).handle(request))
-    }
-
+impl Startup for EventsReceiver {
     fn check(&self) -> Result<(), ServeError> {
-        if self.0.secret.is_none() && !self.0.unsigned {
-            return Err(ServeError::NoWebhookSecret);
+        let gate = &self.inner.gate;
+        if gate.unverified {
+            return Ok(());
         }
-        Ok(())
+        match &gate.verifier {
+            None => Err(ServeError::NoWebhookSecret),
+            Some(verifier) if verifier.has_blank_secret() => {
+                Err(ServeError::BlankSecret { what: "the events receiver's webhook secret".to_owned() })
+            }
+            Some(_) => Ok(()),
+        }
     }
 
     fn describe(&self) -> Vec<String> {
+        let inner = &self.inner;
         let mut lines: Vec<String> =
-            self.0.handlers.keys().map(|event_type| format!("event handler: {event_type}")).collect();
+            inner.handlers.keys().map(|event_type| format!("event handler: {event_type}")).collect();
         lines.sort();
-        if self.0.unknown.is_some() {
+        if inner.unknown.is_some() {
             lines.push("event handler: unknown event types".to_owned());
         }
-        lines.push(match self.0.fast_ack {
+        if inner.secrets.len() > 1 {
+            let fingerprints: Vec<String> =
+                inner.secrets.iter().map(|secret| secret.fingerprint().to_string()).collect();
+            lines.push(format!(
+                "events: accepts {} webhook secrets ({})",
+                inner.secrets.len(),
+                fingerprints.join(", ")
+            ));
+        }
+        lines.push(match inner.fast_ack {
             Some(capacity) => format!("delivery: fast-ack, at most {capacity} queued"),
             None => "delivery: acknowledged after the handler succeeds".to_owned(),
         });
@@ -580,10 +590,24 @@ impl Endpoint for ReceiverEndpoint {
     }
 }
 
-impl crate::server::Serve for EventsReceiver {
-    fn into_endpoint(self) -> Arc<dyn Endpoint> {
-        Arc::new(ReceiverEndpoint(self.inner))
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<B> tower::Service<Request<B>> for EventsReceiver
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let inner = Arc::clone(&self.inner);
+        Box::pin(async move { Ok(pipeline::run(inner, request).await.1) })
     }
 }
-
-crate::service::impl_tower_service!(EventsReceiver);

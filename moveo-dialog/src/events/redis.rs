@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use redis::aio::ConnectionManager;
 
 use super::dedup::{Claim, ClaimToken, DEFAULT_DONE_TTL, DedupKey, DedupStore, StoreError};
-use crate::handler::BoxFuture;
+use crate::serve::BoxFuture;
 
 const DONE: &str = "done";
 

@@ -23,19 +23,26 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Extensions, HeaderMap};
+use http::{Extensions, HeaderMap, Method};
 use serde::de::DeserializeOwned;
 
-use crate::rejection::Rejection;
 use crate::request::{DialogRequest, Entity, Intent};
+use crate::serve::Rejection;
+use crate::verify::Verified;
+
+/// The request's URI, exactly as the client sent it (path and query string; a
+/// [nested](crate::Router::nest) router sees the whole path, prefix included). A handler takes
+/// it as an argument, as in axum: `async fn h(uri: Uri) -> Reply`.
+pub use http::Uri;
 
 /// One verified, decoded dialog webhook call, as extractors see it.
 #[derive(Debug)]
 pub struct Call {
     pub(crate) request: DialogRequest,
-    pub(crate) headers: HeaderMap,
+    pub(crate) parts: http::request::Parts,
     pub(crate) body: Bytes,
     pub(crate) state: Arc<Extensions>,
+    pub(crate) verified: Option<Verified>,
 }
 
 impl Call {
@@ -48,7 +55,32 @@ impl Call {
     /// The HTTP headers.
     #[must_use]
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        &self.parts.headers
+    }
+
+    /// The request's URI: its path and query string.
+    #[must_use]
+    pub fn uri(&self) -> &Uri {
+        &self.parts.uri
+    }
+
+    /// The HTTP method (always `POST` once a call reaches a handler).
+    #[must_use]
+    pub fn method(&self) -> &Method {
+        &self.parts.method
+    }
+
+    /// The request's extensions, such as the [`RemoteAddr`](crate::RemoteAddr) the server
+    /// adds, or what a tower layer put there.
+    #[must_use]
+    pub fn extensions(&self) -> &Extensions {
+        &self.parts.extensions
+    }
+
+    /// Which secret verified the call, and how; `None` when verification is skipped.
+    #[must_use]
+    pub fn verified(&self) -> Option<&Verified> {
+        self.verified.as_ref()
     }
 
     /// The raw body, exactly as signed.
@@ -85,8 +117,62 @@ impl FromCall for DialogRequest {
 
 impl FromCall for HeaderMap {
     fn from_call(call: &Call) -> Result<Self, Rejection> {
-        Ok(call.headers.clone())
+        Ok(call.parts.headers.clone())
     }
+}
+
+impl FromCall for Uri {
+    fn from_call(call: &Call) -> Result<Self, Rejection> {
+        Ok(call.parts.uri.clone())
+    }
+}
+
+/// The URL's query string, decoded into `T` with serde (`?isClothes=true&min=1` into a struct
+/// with `is_clothes: bool` renamed, `min: u32`...). A query string that does not fit is
+/// answered 400 `invalid_query`, naming the parameter. A missing query string is an empty one,
+/// so `T`'s fields should be `Option` or `#[serde(default)]` when they may be absent.
+///
+/// ```
+/// use moveo_dialog::extract::Query;
+/// use moveo_dialog::{Reply, Router};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Range { min: u32, max: u32 }
+///
+/// async fn pick(Query(range): Query<Range>) -> Reply {
+///     Reply::text(format!("between {} and {}", range.min, range.max))
+/// }
+/// let router = Router::new().verify_token("my-verify-token").path("/number", pick);
+/// # let _ = router;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Query<T>(pub T);
+
+impl<T> FromCall for Query<T>
+where
+    T: DeserializeOwned,
+{
+    fn from_call(call: &Call) -> Result<Self, Rejection> {
+        decode_query(call.parts.uri.query().unwrap_or("")).map(Query)
+    }
+}
+
+fn decode_query<T>(query: &str) -> Result<T, Rejection>
+where
+    T: DeserializeOwned,
+{
+    if let Ok(value) = serde_urlencoded::from_str::<T>(query) {
+        return Ok(value);
+    }
+    let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    let message = match serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Ok(_) => "the query string does not fit".to_owned(),
+        Err(err) if err.path().iter().next().is_some() => {
+            format!("the query parameter {} does not fit: {}", err.path(), err.inner())
+        }
+        Err(err) => format!("the query string does not fit: {}", err.inner()),
+    };
+    Err(Rejection::new(http::StatusCode::BAD_REQUEST, "invalid_query", message))
 }
 
 /// The context, decoded into `T`. When it does not fit, the call is answered 400
@@ -114,8 +200,12 @@ where
     serde_path_to_error::deserialize(&call.request.context).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { "context".to_owned() } else { format!("context.{path}") };
-        Rejection::invalid_context(format_args!("{path}: {}", err.into_inner()))
+        invalid_context(format_args!("{path}: {}", err.into_inner()))
     })
+}
+
+pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Rejection {
+    Rejection::new(http::StatusCode::BAD_REQUEST, "invalid_context", format!("the context does not fit: {detail}"))
 }
 
 /// What the user typed (`input.text`); empty when there is none.
@@ -186,7 +276,7 @@ impl MoveoHeaders {
 
 impl FromCall for MoveoHeaders {
     fn from_call(call: &Call) -> Result<Self, Rejection> {
-        Ok(Self::from_headers(&call.headers))
+        Ok(Self::from_headers(&call.parts.headers))
     }
 }
 
@@ -220,5 +310,27 @@ impl FromCall for RawBody {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Range {
+        min: u32,
+        #[serde(rename = "isClothes", default)]
+        is_clothes: bool,
+    }
+
+    #[test]
+    fn a_query_decodes_or_names_its_parameter() {
+        assert_eq!(decode_query::<Range>("min=3&isClothes=true").unwrap(), Range { min: 3, is_clothes: true });
+        let bad = decode_query::<Range>("min=three").unwrap_err();
+        assert_eq!((bad.status().as_u16(), bad.code()), (400, "invalid_query"));
+        assert!(bad.message().contains("min"), "{}", bad.message());
+        let missing = decode_query::<Range>("").unwrap_err();
+        assert!(missing.message().contains("missing field `min`"), "{}", missing.message());
+    }
+}
+
 #[cfg(feature = "validate")]
-pub use crate::valid::{FieldError, InvalidInput, Valid};
+pub use super::valid::{FieldError, InvalidInput, Valid};

@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::rejection::{Body, json_response};
+use crate::serve::{Body, json_response};
 
 /// A route label shared with the router's entry, so counting a call allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -3,15 +3,11 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::extract::{Call, FromCall};
-use crate::rejection::Rejection;
+use super::extract::{Call, FromCall};
 use crate::reply::{Reply, ReplyBuilder};
-
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+use crate::serve::{BoxFuture, HandlerError, Rejection};
 
 /// What a handler returns: anything that becomes a [`Reply`], or a failure that becomes a 500
 /// `handler_error` and a log line (the caller never sees the details).
@@ -51,34 +47,6 @@ where
         }
     }
 }
-
-/// A handler failure: logged, answered 500 `handler_error`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandlerError {
-    message: String,
-}
-
-impl HandlerError {
-    /// A failure with the message to log.
-    #[must_use]
-    pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
-    }
-
-    /// The message that is logged.
-    #[must_use]
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-impl fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for HandlerError {}
 
 /// An async function usable as a handler: `Args` is the tuple of its argument types, each
 /// [`FromCall`]. Implemented for functions of up to eight arguments.

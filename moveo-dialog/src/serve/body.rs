@@ -1,5 +1,5 @@
-//! The checks every endpoint runs before it reads a body: method, content type, encoding and
-//! size, then the body itself under a size limit and a timeout.
+//! The checks every endpoint runs before it reads a body (method, content type, encoding and
+//! declared size), then the body itself under a size limit and a timeout.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use crate::rejection::{Body, Rejection, json_response};
+use super::rejection::{Body, Rejection, json_response};
 
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
@@ -27,18 +27,8 @@ pub(crate) fn healthz(parts: &http::request::Parts) -> Option<http::Response<Bod
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared
-/// size (413), then reads the body: 413 as soon as it passes `limit`, without reading the
-/// rest; 408 when it takes longer than `timeout`.
-pub(crate) async fn read_json_body<B>(
-    parts: &http::request::Parts,
-    body: B,
-    limit: usize,
-    timeout: Duration,
-) -> Result<Bytes, Rejection>
-where
-    B: http_body::Body + Send + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+/// size (413), from the request head alone.
+pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(), Rejection> {
     if parts.method != Method::POST {
         return Err(Rejection::method_not_allowed());
     }
@@ -54,6 +44,16 @@ where
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(Rejection::payload_too_large(limit));
     }
+    Ok(())
+}
+
+/// Reads the body: 413 as soon as it passes `limit`, without reading the rest; 408 when it
+/// takes longer than `timeout`.
+pub(crate) async fn read<B>(body: B, limit: usize, timeout: Duration) -> Result<Bytes, Rejection>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::payload_too_large(limit)),

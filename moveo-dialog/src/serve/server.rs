@@ -1,71 +1,31 @@
-//! Serving a [`Router`] over hyper 1 (HTTP/1.1 and HTTP/2): a header-read timeout, a limit on
-//! requests in flight, and graceful shutdown on SIGTERM or Ctrl-C.
+//! [`Server`]: serves any `tower::Service` over hyper 1 (HTTP/1.1 and HTTP/2) with a
+//! header-read timeout, a limit on requests in flight, `GET /healthz`, and graceful shutdown
+//! on SIGTERM or Ctrl-C.
 
+use std::any::Any;
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use bytes::{Buf, Bytes};
 use http::{Request, Response};
+use http_body::Frame;
+use http_body_util::{BodyExt, Either};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tower::{Service, ServiceExt};
 
-use crate::handler::BoxFuture;
-use crate::rejection::{Body, Rejection};
-use crate::router::{Inner, Router};
-use crate::service::RemoteAddr;
-
-pub(crate) mod sealed {
-    use super::{Body, BoxFuture, Incoming, Request, Response, ServeError};
-
-    /// What the server runs for each request; implemented inside this crate only.
-    pub trait Endpoint: Send + Sync + 'static {
-        fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>>;
-        /// Refuses to serve a misconfigured endpoint.
-        fn check(&self) -> Result<(), ServeError>;
-        /// What it serves, for the start-up log.
-        fn describe(&self) -> Vec<String>;
-    }
-}
-
-/// Something a [`Server`] serves: a [`Router`] (dialog webhooks) or an
-/// [`EventsReceiver`](crate::events::EventsReceiver) (custom-integration events).
-pub trait Serve {
-    #[doc(hidden)]
-    fn into_endpoint(self) -> Arc<dyn sealed::Endpoint>;
-}
-
-struct RouterEndpoint(Arc<Inner>);
-
-impl sealed::Endpoint for RouterEndpoint {
-    fn handle(&self, request: Request<Incoming>) -> BoxFuture<'static, Response<Body>> {
-        Box::pin(Arc::clone(&self.0).handle(request))
-    }
-
-    fn check(&self) -> Result<(), ServeError> {
-        let verification = &self.0.verification;
-        if verification.secret.is_none() && !verification.skip {
-            return Err(ServeError::NoVerification);
-        }
-        Ok(())
-    }
-
-    fn describe(&self) -> Vec<String> {
-        self.0.table.iter().map(|route| format!("dialog webhook route: {route}")).collect()
-    }
-}
-
-impl Serve for Router {
-    fn into_endpoint(self) -> Arc<dyn sealed::Endpoint> {
-        Arc::new(RouterEndpoint(self.inner))
-    }
-}
+use super::address::RemoteAddr;
+use super::body::healthz;
+use super::rejection::{Body, Rejection};
 
 /// Requests in flight before the server answers 503 `overloaded`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
@@ -74,8 +34,11 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for requests in flight.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
-/// Why the server could not run.
-#[derive(Debug, thiserror::Error)]
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why the server could not run. `Debug` prints the same sentence as `Display`, so
+/// `main() -> Result<(), Box<dyn Error>>` shows it.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ServeError {
     /// The router has no verify token and was not told to skip verification.
@@ -88,12 +51,49 @@ pub enum ServeError {
         "the events receiver has no webhook secret: set EventsReceiver::webhook_secret (or, when the integration has no secret, EventsReceiver::accept_unsigned_events)"
     )]
     NoWebhookSecret,
+    /// A verify token or webhook secret is empty or only blanks: anyone could sign with it.
+    #[error("{what} is empty or blank: anyone can sign a call with an empty key; set the real secret")]
+    BlankSecret {
+        /// Which setting: `the router's verify token`, `the events receiver's webhook secret`.
+        what: String,
+    },
     /// The listener failed.
     #[error("the listener failed: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// Serves a [`Router`].
+impl fmt::Debug for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What the server learns at start-up from an endpoint of this crate: what would make it
+/// refuse every call, and what it serves (for the start-up log).
+pub(crate) trait Startup {
+    fn check(&self) -> Result<(), ServeError>;
+    fn describe(&self) -> Vec<String>;
+}
+
+/// Finds the start-up checks of a service that is one of this crate's endpoints (the list
+/// lives at the crate root, so this module knows neither the router nor the receiver).
+fn startup_of(service: &dyn Any) -> Option<&dyn Startup> {
+    crate::STARTUP_CHECKS.iter().find_map(|inspect| inspect(service))
+}
+
+/// Serves any `tower::Service<http::Request<hyper::body::Incoming>>` whose response body is an
+/// `http_body::Body`, the shape `axum::serve` takes: a [`Router`](crate::Router), an
+/// [`EventsReceiver`](crate::events::EventsReceiver), either under tower or tower-http layers,
+/// or an axum `Router` that mounts both. Every one gets the same protection:
+///
+/// - a header-read timeout (default 10 s), so trickling clients cannot pin a connection;
+/// - a cap on requests in flight (default 4096), past which calls get 503 `overloaded`;
+/// - `GET /healthz` answered 200 `{"status":"ok"}` before the service is called;
+/// - graceful shutdown: on SIGTERM or Ctrl-C, requests in flight finish within a grace period
+///   (default 10 s); calls that arrive meanwhile get 503 `shutting_down`.
+///
+/// When the service is a `Router` or an `EventsReceiver` itself, the server also refuses to
+/// start without a verify token or webhook secret ([`ServeError`]) and logs its routes.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -104,32 +104,49 @@ pub enum ServeError {
 /// Server::new(router).serve(listener).await?; // until SIGTERM or Ctrl-C
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+///
+/// A router under tower layers is served the same way:
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use moveo_dialog::{Reply, Router, Server};
+/// use tower::ServiceBuilder;
+///
+/// let router = Router::new().verify_token("my-verify-token").fallback(|| async { Reply::text("Hi!") });
+/// let service = ServiceBuilder::new()
+///     .map_request(|request: http::Request<hyper::body::Incoming>| {
+///         tracing::info!(path = request.uri().path(), "call");
+///         request
+///     })
+///     .service(router);
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+/// Server::new(service).serve(listener).await?;
+/// # Ok(()) }
+/// ```
 #[must_use = "a server does nothing until `serve` is awaited"]
-pub struct Server {
-    endpoint: Arc<dyn sealed::Endpoint>,
+pub struct Server<S> {
+    service: S,
     max_in_flight: usize,
     header_read_timeout: Duration,
     grace_period: Duration,
 }
 
-struct Shared {
-    endpoint: Arc<dyn sealed::Endpoint>,
-    in_flight: Arc<Semaphore>,
-    shutting_down: AtomicBool,
-}
-
-impl std::fmt::Debug for dyn sealed::Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.describe()).finish()
+impl<S> fmt::Debug for Server<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("service", &std::any::type_name::<S>())
+            .field("max_in_flight", &self.max_in_flight)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("grace_period", &self.grace_period)
+            .finish()
     }
 }
 
-impl Server {
-    /// A server for `app` (a [`Router`] or an events receiver), with the default limits.
-    pub fn new(app: impl Serve) -> Self {
+impl<S> Server<S> {
+    /// A server for `service`, with the default limits.
+    pub fn new(service: S) -> Self {
         Self {
-            endpoint: app.into_endpoint(),
+            service,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             grace_period: DEFAULT_GRACE_PERIOD,
@@ -154,13 +171,31 @@ impl Server {
         self.grace_period = grace;
         self
     }
+}
 
+/// The response body the server writes: its own answers, or the service's body.
+type ServerBody<B> =
+    Either<Body, http_body_util::combinators::MapFrame<B, fn(Frame<<B as http_body::Body>::Data>) -> Frame<Bytes>>>;
+
+fn into_bytes_frame<D: Buf>(frame: Frame<D>) -> Frame<Bytes> {
+    frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
+}
+
+impl<S, B> Server<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
     ///
     /// # Errors
     ///
-    /// [`ServeError::NoVerification`] before serving anything when the router has no verify
-    /// token; [`ServeError::Io`] when the listener fails.
+    /// [`ServeError::NoVerification`] (and the other start-up checks) before serving anything
+    /// when a router has no verify token; [`ServeError::Io`] when the listener fails.
     pub async fn serve(self, listener: TcpListener) -> Result<(), ServeError> {
         self.serve_with_shutdown(listener, shutdown_signal()).await
     }
@@ -176,14 +211,19 @@ impl Server {
     where
         F: Future<Output = ()> + Send,
     {
-        self.endpoint.check()?;
         let local = listener.local_addr()?;
-        tracing::info!(address = %local, "serving");
-        for line in self.endpoint.describe() {
-            tracing::info!("{line}");
+        match startup_of(&self.service) {
+            Some(startup) => {
+                startup.check()?;
+                tracing::info!(address = %local, "serving");
+                for line in startup.describe() {
+                    tracing::info!("{line}");
+                }
+            }
+            None => tracing::info!(address = %local, service = std::any::type_name::<S>(), "serving"),
         }
+        let service = self.service;
         let shared = Arc::new(Shared {
-            endpoint: Arc::clone(&self.endpoint),
             in_flight: Arc::new(Semaphore::new(self.max_in_flight)),
             shutting_down: AtomicBool::new(false),
         });
@@ -195,7 +235,7 @@ impl Server {
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&builder, &shared, stream, peer, Some(graceful.watcher())),
+                    Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, Some(graceful.watcher())),
                     Err(err) => accept_failed(err).await,
                 },
                 () = &mut signal => break,
@@ -218,7 +258,7 @@ impl Server {
                     break;
                 }
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&builder, &shared, stream, peer, None),
+                    Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, None),
                     Err(err) => accept_failed(err).await,
                 },
             }
@@ -233,18 +273,33 @@ async fn accept_failed(err: std::io::Error) {
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
 
-fn spawn_connection(
+struct Shared {
+    in_flight: Arc<Semaphore>,
+    shutting_down: AtomicBool,
+}
+
+fn spawn_connection<S, B>(
     builder: &auto::Builder<TokioExecutor>,
     shared: &Arc<Shared>,
+    service: &S,
     stream: TcpStream,
     peer: SocketAddr,
     watcher: Option<Watcher>,
-) {
+) where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
     let _ = stream.set_nodelay(true);
     let shared = Arc::clone(shared);
+    let service = service.clone();
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&shared);
-        async move { Ok::<_, Infallible>(shared.answer(request, peer).await) }
+        let service = service.clone();
+        async move { Ok::<_, Infallible>(shared.answer(service, request, peer).await) }
     });
     let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
     tokio::spawn(async move {
@@ -259,15 +314,38 @@ fn spawn_connection(
 }
 
 impl Shared {
-    async fn answer(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    async fn answer<S, B>(
+        &self,
+        service: S,
+        mut request: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Response<ServerBody<B>>
+    where
+        S: Service<Request<Incoming>, Response = Response<B>>,
+        S::Error: Into<BoxError>,
+        B: http_body::Body,
+    {
+        let own = |response: Response<Body>| response.map(Either::Left);
         if self.shutting_down.load(Ordering::SeqCst) {
-            return Rejection::shutting_down().into_response();
+            return own(Rejection::shutting_down().into_response());
         }
+        let (parts, body) = request.into_parts();
+        if let Some(health) = healthz(&parts) {
+            return own(health);
+        }
+        request = Request::from_parts(parts, body);
         let Ok(_permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
-            return Rejection::overloaded().into_response();
+            return own(Rejection::overloaded().into_response());
         };
         request.extensions_mut().insert(RemoteAddr(peer));
-        self.endpoint.handle(request).await
+        match service.oneshot(request).await {
+            Ok(response) => response.map(|body| Either::Right(body.map_frame(into_bytes_frame as fn(_) -> _))),
+            Err(err) => {
+                let err: BoxError = err.into();
+                tracing::error!(error = %err, "the service failed");
+                own(Rejection::handler_error().into_response())
+            }
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use validator::{Validate, ValidationErrors};
 
-use crate::extract::{Call, FromCall};
-use crate::rejection::Rejection;
+use super::extract::{Call, FromCall};
+use crate::serve::Rejection;
 
 /// The context and the entities (an entity wins over a context key of the same name: it is what
 /// the user just typed), decoded into `T` and validated. Holds `Err` when a field is missing,

@@ -9,19 +9,17 @@ use std::time::Duration;
 
 use http::{Extensions, HeaderName};
 
-use crate::handler::{ErasedHandler, Handler, erase};
+use super::handler::{ErasedHandler, Handler, erase};
 use crate::reply::Reply;
 use crate::request::DialogRequest;
-use crate::verify::Secret;
+use crate::serve::Allowlist;
+use crate::serve::pipeline::Gate;
+use crate::verify::{Secret, Verifier, VerifyError};
 
 /// The confidence an intent needs to reach its route, unless the route says otherwise.
 pub const DEFAULT_MIN_CONFIDENCE: f64 = 0.7;
-/// The largest body accepted by default: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// How long a handler may take by default before the deadline fallback answers.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
-/// How long the body may take to arrive by default.
-pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where a handler is registered.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,13 +64,12 @@ pub(crate) struct Entry {
     pub(crate) label: Arc<str>,
 }
 
+/// A router hosted under a path prefix by [`Router::nest`].
 #[derive(Clone)]
-pub(crate) struct Verification {
-    pub(crate) secret: Option<Secret>,
-    pub(crate) accept_body_token: bool,
-    pub(crate) skip: bool,
-    pub(crate) allowlist: Option<Arc<[IpAddr]>>,
-    pub(crate) proxy_header: Option<HeaderName>,
+pub(crate) struct Nested {
+    /// The absolute prefix (the prefixes of every enclosing router included).
+    pub(crate) prefix: String,
+    pub(crate) router: Router,
 }
 
 #[derive(Clone)]
@@ -82,16 +79,21 @@ pub(crate) struct Inner {
     pub(crate) intents: HashMap<String, (f64, Entry)>,
     pub(crate) fallback: Option<Entry>,
     pub(crate) table: Vec<Route>,
+    /// Routers hosted under a prefix, longest prefix first.
+    pub(crate) nested: Vec<Nested>,
+    /// Where this router is mounted ("" at the top); path routes are relative to it.
+    pub(crate) mount: String,
     pub(crate) state: Arc<Extensions>,
-    pub(crate) verification: Verification,
-    pub(crate) body_limit: usize,
-    pub(crate) body_timeout: Duration,
+    pub(crate) gate: Gate,
+    pub(crate) tokens: Vec<Secret>,
+    pub(crate) accept_body_token: bool,
+    pub(crate) proxy_header: Option<HeaderName>,
     pub(crate) deadline: Duration,
     pub(crate) deadline_fallback: Option<Arc<[u8]>>,
     /// The label of calls answered before a route was chosen.
     pub(crate) unrouted_label: Arc<str>,
     #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    pub(crate) metrics: Option<Arc<super::metrics::Metrics>>,
 }
 
 /// Routes dialog webhook calls to handlers, and answers every failure with its status.
@@ -103,7 +105,9 @@ pub(crate) struct Inner {
 ///    that route's minimum confidence;
 /// 4. the fallback; with none, 404 `no_route`.
 ///
-/// Node, intent and fallback routes answer on any URL path not claimed by a path route.
+/// Node, intent and fallback routes answer on any URL path not claimed by a path route or a
+/// [nested](Router::nest) router. A router that only nests others answers a path where nothing
+/// is mounted with 404 `no_route`, naming the path.
 ///
 /// ```
 /// use moveo_dialog::{Reply, Router};
@@ -139,7 +143,12 @@ impl fmt::Debug for Router {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Router")
             .field("routes", &self.inner.table)
-            .field("body_limit", &self.inner.body_limit)
+            .field(
+                "nested",
+                &self.inner.nested.iter().map(|nested| (&nested.prefix, &nested.router)).collect::<Vec<_>>(),
+            )
+            .field("verify_tokens", &self.inner.tokens.iter().map(Secret::fingerprint).collect::<Vec<_>>())
+            .field("body_limit", &self.inner.gate.body_limit)
             .field("deadline", &self.inner.deadline)
             .finish_non_exhaustive()
     }
@@ -155,16 +164,13 @@ impl Router {
                 intents: HashMap::new(),
                 fallback: None,
                 table: Vec::new(),
+                nested: Vec::new(),
+                mount: String::new(),
                 state: Arc::new(Extensions::new()),
-                verification: Verification {
-                    secret: None,
-                    accept_body_token: false,
-                    skip: false,
-                    allowlist: None,
-                    proxy_header: None,
-                },
-                body_limit: DEFAULT_BODY_LIMIT,
-                body_timeout: DEFAULT_BODY_TIMEOUT,
+                gate: Gate::new(VerifyError::BadVerifyToken),
+                tokens: Vec::new(),
+                accept_body_token: false,
+                proxy_header: None,
                 deadline: DEFAULT_DEADLINE,
                 deadline_fallback: None,
                 unrouted_label: Arc::from("-"),
@@ -183,7 +189,8 @@ impl Router {
     /// # Panics
     ///
     /// When the route is already taken, or names an empty node or intent, or a confidence
-    /// outside 0..=1: programmer errors, caught at start-up.
+    /// outside 0..=1, or a path that is not a plain URL path (see [`Router::path`]):
+    /// programmer errors, caught at start-up.
     #[track_caller]
     pub fn route<H, Args>(mut self, route: Route, handler: H) -> Self
     where
@@ -194,7 +201,7 @@ impl Router {
         let inner = self.inner();
         match &route {
             Route::Path(path) => {
-                assert!(path.starts_with('/'), "moveo-dialog: the webhook path {path:?} must start with '/'");
+                check_path("webhook path", path);
                 let entry = Entry { handler, label: format!("path:{path}").into() };
                 if inner.paths.insert(path.clone(), entry).is_some() {
                     panic!("moveo-dialog: the path {path:?} is registered twice");
@@ -273,10 +280,13 @@ impl Router {
     }
 
     /// Registers a handler for every call to the URL path `path`, whatever its node or intent.
+    /// In a [nested](Router::nest) router, `path` is relative to the prefix. Read the query
+    /// string with [`Query<T>`](crate::extract::Query).
     ///
     /// # Panics
     ///
-    /// When `path` does not start with `/` or is already registered.
+    /// When `path` does not start with `/`, holds a `?` or `#` (a route matches the path
+    /// only; the query string is the handler's to read), or is already registered.
     #[track_caller]
     pub fn path<H, Args>(self, path: impl Into<String>, handler: H) -> Self
     where
@@ -327,31 +337,61 @@ impl Router {
     }
 
     /// Checks each call's `X-Moveo-Signature` against the verify token from the webhook's
-    /// configuration in Moveo.
-    pub fn verify_token(mut self, token: impl Into<Secret>) -> Self {
-        self.inner().verification.secret = Some(token.into());
+    /// configuration in Moveo. Replaces any token given before.
+    pub fn verify_token(self, token: impl Into<Secret>) -> Self {
+        self.verify_tokens([token])
+    }
+
+    /// Accepts a call signed with any of `tokens` (and, with
+    /// [`accept_body_token`](Self::accept_body_token), a body token equal to any of them), for
+    /// rotating a verify token without downtime: give the new and the old token until Moveo
+    /// signs with the new one only. Each candidate is compared in constant time; the debug log
+    /// names the one that matched by its fingerprint (the first 8 hex of its SHA-256), never
+    /// the token. Replaces any token given before.
+    ///
+    /// ```
+    /// use moveo_dialog::{Reply, Router};
+    ///
+    /// let router = Router::new()
+    ///     .verify_tokens(["token-2026-12", "token-2026-06"])
+    ///     .fallback(|| async { Reply::text("Hi!") });
+    /// # let _ = router;
+    /// ```
+    pub fn verify_tokens<I>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<Secret>,
+    {
+        let inner = self.inner();
+        inner.tokens = tokens.into_iter().map(Into::into).collect();
+        inner.rebuild_verifier();
         self
     }
 
     /// Accepts a call without `X-Moveo-Signature` when its body's `verify_token` matches (for
     /// deployments where a proxy strips the header). Off by default.
     pub fn accept_body_token(mut self) -> Self {
-        self.inner().verification.accept_body_token = true;
+        let inner = self.inner();
+        inner.accept_body_token = true;
+        inner.rebuild_verifier();
         self
     }
 
     /// Answers calls without checking any signature or token. For local experiments only:
     /// anyone who can reach the server can then call your handlers.
     pub fn insecure_skip_verification(mut self) -> Self {
-        self.inner().verification.skip = true;
+        self.inner().gate.unverified = true;
         self
     }
 
     /// Answers only callers from these addresses (401 `address_not_allowed` for others), such
-    /// as [`MOVEO_IPS`](crate::verify::MOVEO_IPS). Moveo recommends signatures over address
-    /// lists; this adds to the signature check, it does not replace it.
+    /// as [`MOVEO_IPS`](crate::verify::MOVEO_IPS). Checked before the body is read. Moveo
+    /// recommends signatures over address lists; this adds to the signature check, it does
+    /// not replace it.
     pub fn allow_ips(mut self, ips: impl IntoIterator<Item = IpAddr>) -> Self {
-        self.inner().verification.allowlist = Some(ips.into_iter().map(|ip| ip.to_canonical()).collect());
+        let inner = self.inner();
+        let ips = ips.into_iter().map(|ip| ip.to_canonical()).collect();
+        inner.gate.allowlist = Some(Allowlist { ips, proxy_header: inner.proxy_header.clone() });
         self
     }
 
@@ -359,20 +399,74 @@ impl Router {
     /// proxy you trust, instead of the TCP peer. The **last** address in the header is used:
     /// the one your proxy saw.
     pub fn trusted_proxy_header(mut self, name: HeaderName) -> Self {
-        self.inner().verification.proxy_header = Some(name);
+        let inner = self.inner();
+        if let Some(allowlist) = &mut inner.gate.allowlist {
+            allowlist.proxy_header = Some(name.clone());
+        }
+        inner.proxy_header = Some(name);
         self
     }
 
     /// The largest body accepted (default 1 MiB); larger ones get 413 without being read.
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.inner().body_limit = bytes;
+        self.inner().gate.body_limit = bytes;
         self
     }
 
     /// How long the body may take to arrive (default 10 s); then 408.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
-        self.inner().body_timeout = timeout;
+        self.inner().gate.body_timeout = timeout;
         self
+    }
+
+    /// Hosts `router` under the path prefix `prefix`: every call to `prefix` or below it goes
+    /// to that router, with its own verify token(s), limits, routes, state and fallback. One
+    /// server then hosts several Moveo webhooks, each with the token Moveo shows for it.
+    /// Inside, [`Router::path`] routes are relative to the prefix.
+    ///
+    /// ```
+    /// use moveo_dialog::{Reply, Router};
+    ///
+    /// let otp = Router::new().verify_token("otp-token").fallback(|| async { Reply::text("otp") });
+    /// let stock = Router::new().verify_token("stock-token").fallback(|| async { Reply::text("stock") });
+    /// let app = Router::new().nest("/webhooks/otp", otp).nest("/webhooks/inventory", stock);
+    /// // Server::new(app).serve(listener).await?;
+    /// # let _ = app;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `prefix` is `/`, does not start with `/`, ends with `/`, holds `?` or `#`, or is
+    /// already nested here.
+    #[track_caller]
+    pub fn nest(mut self, prefix: impl Into<String>, mut router: Router) -> Self {
+        let prefix = prefix.into();
+        check_path("nest prefix", &prefix);
+        assert!(
+            prefix.len() > 1 && !prefix.ends_with('/'),
+            "moveo-dialog: the nest prefix {prefix:?} must not be \"/\" nor end with '/'"
+        );
+        let inner = self.inner();
+        let absolute = format!("{}{prefix}", inner.mount);
+        assert!(
+            inner.nested.iter().all(|nested| nested.prefix != absolute),
+            "moveo-dialog: the prefix {prefix:?} is nested twice"
+        );
+        router.remount(&absolute);
+        inner.nested.push(Nested { prefix: absolute, router });
+        inner.nested.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        self
+    }
+
+    /// Moves this router (and the routers it nests) under `mount`.
+    fn remount(&mut self, mount: &str) {
+        let inner = self.inner();
+        let old = std::mem::replace(&mut inner.mount, mount.to_owned());
+        for nested in &mut inner.nested {
+            let relative = nested.prefix[old.len()..].to_owned();
+            nested.prefix = format!("{mount}{relative}");
+            nested.router.remount(&nested.prefix.clone());
+        }
     }
 
     /// How long a handler may run (default 5 s).
@@ -392,14 +486,35 @@ impl Router {
     /// panics.
     #[cfg(feature = "metrics")]
     pub fn metrics(mut self) -> Self {
-        self.inner().metrics = Some(Arc::new(crate::metrics::Metrics::new()));
+        self.inner().metrics = Some(Arc::new(super::metrics::Metrics::new()));
         self
     }
 
-    /// The registered routes, in registration order.
+    /// The registered routes, in registration order (those of nested routers not included).
     #[must_use]
     pub fn routes(&self) -> &[Route] {
         &self.inner.table
+    }
+}
+
+/// Panics, naming it, when `path` is not a plain URL path: it must start with `/` and hold no
+/// `?` (a route never matches a query string) or `#` (never sent to a server).
+#[track_caller]
+fn check_path(what: &str, path: &str) {
+    assert!(path.starts_with('/'), "moveo-dialog: the {what} {path:?} must start with '/'");
+    assert!(
+        !path.contains('?'),
+        "moveo-dialog: the {what} {path:?} holds a query string ('?'); routes match the path only, read the query with extract::Query"
+    );
+    assert!(!path.contains('#'), "moveo-dialog: the {what} {path:?} holds a fragment ('#'), which clients never send");
+}
+
+impl Inner {
+    fn rebuild_verifier(&mut self) {
+        self.gate.verifier = (!self.tokens.is_empty()).then(|| {
+            let verifier = Verifier::with_secrets(self.tokens.iter().cloned());
+            if self.accept_body_token { verifier.accept_body_token() } else { verifier }
+        });
     }
 }
 
@@ -423,9 +538,35 @@ impl fmt::Display for Choice<'_> {
     }
 }
 
+/// `path` relative to `mount`, when it is `mount` itself or below it.
+pub(crate) fn strip_mount<'p>(path: &'p str, mount: &str) -> Option<&'p str> {
+    let rest = path.strip_prefix(mount)?;
+    if rest.is_empty() {
+        Some("/")
+    } else if rest.starts_with('/') {
+        Some(rest)
+    } else {
+        None
+    }
+}
+
 impl Inner {
+    /// The path route for the call's URL path.
     pub(crate) fn select_path(&self, path: &str) -> Option<&Entry> {
-        self.paths.get(path)
+        if self.paths.is_empty() {
+            return None;
+        }
+        self.paths.get(strip_mount(path, &self.mount)?)
+    }
+
+    /// The nested router a call to `path` goes to.
+    pub(crate) fn nested_for(&self, path: &str) -> Option<&Router> {
+        self.nested.iter().find(|nested| strip_mount(path, &nested.prefix).is_some()).map(|nested| &nested.router)
+    }
+
+    /// Whether this router has handlers of its own (not only nested routers).
+    pub(crate) fn has_routes(&self) -> bool {
+        !self.table.is_empty()
     }
 
     pub(crate) fn select<'r>(&'r self, request: &'r DialogRequest) -> Option<(&'r Entry, Choice<'r>)> {

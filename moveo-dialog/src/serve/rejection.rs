@@ -1,4 +1,4 @@
-//! Every failure the dialog server answers, with its status and its JSON body
+//! Every failure an endpoint answers, with its status and its JSON body
 //! `{"error": CODE, "message": SENTENCE}`.
 
 use std::borrow::Cow;
@@ -8,7 +8,9 @@ use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
-/// The response body type of the dialog server.
+use crate::verify::VerifyError;
+
+/// The response body of the dialog router and the events receiver.
 pub type Body = Full<Bytes>;
 
 /// A request that is not answered with a reply: its status, its `error` code and a sentence
@@ -98,56 +100,12 @@ impl Rejection {
         Self::new(StatusCode::BAD_REQUEST, "invalid_body", "the body could not be read").closing()
     }
 
-    pub(crate) fn unauthorized(code: &'static str, message: &'static str) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, code, message)
+    pub(crate) fn unauthorized(err: VerifyError) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, err.code(), err.message())
     }
 
     pub(crate) fn invalid_json(detail: &serde_json::Error) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {detail}"))
-    }
-
-    pub(crate) fn invalid_request(detail: impl std::fmt::Display) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            format!("the body is not a dialog webhook request: {detail}"),
-        )
-    }
-
-    pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_context", format!("the context does not fit: {detail}"))
-    }
-
-    pub(crate) fn invalid_event(detail: impl std::fmt::Display) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_event", format!("the body is not a valid event: {detail}"))
-    }
-
-    pub(crate) fn stale_timestamp(message: String) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "stale_timestamp", message)
-    }
-
-    pub(crate) fn in_progress() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "in_progress",
-            "another delivery of this event is being handled; retry later",
-        )
-    }
-
-    pub(crate) fn store_unavailable() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the de-duplication store failed; retry later")
-    }
-
-    pub(crate) fn handler_deadline() -> Self {
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "deadline_exceeded",
-            "the handler did not finish before its deadline; retry later",
-        )
-    }
-
-    pub(crate) fn no_route(message: String) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "no_route", message)
     }
 
     pub(crate) fn handler_error() -> Self {
@@ -164,10 +122,6 @@ impl Rejection {
 
     pub(crate) fn shutting_down() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is shutting down").closing()
-    }
-
-    pub(crate) fn deadline_exceeded() -> Self {
-        Self::new(StatusCode::GATEWAY_TIMEOUT, "deadline_exceeded", "the handler did not answer before its deadline")
     }
 
     /// The JSON response.

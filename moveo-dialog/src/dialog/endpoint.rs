@@ -1,0 +1,258 @@
+//! The dialog webhook layer over the serving pipeline: after the pipeline has read, verified
+//! and decoded a call, pick the route (path, node, intent, fallback), run the extractors and
+//! the handler under the guard, and answer with the reply. [`Router`] is a `tower::Service`
+//! over `http::Request` that runs it.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use tracing::Instrument;
+
+use super::extract::Call;
+use super::router::{Choice, Inner, Router};
+use crate::reply::Reply;
+use crate::request::DialogRequest;
+use crate::serve::guard::{Outcome, guarded};
+use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
+use crate::serve::{Body, BoxFuture, HandlerError, Rejection, ServeError, Startup, json_response};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<B> tower::Service<Request<B>> for Router
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let router = self.clone();
+        Box::pin(async move { Ok(router.answer(request).await) })
+    }
+}
+
+impl Router {
+    /// Answers one call: a nested router's when its prefix matches, else this router's own.
+    async fn answer<B>(self, request: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let mut router = self;
+        while let Some(nested) = router.inner.nested_for(request.uri().path()).cloned() {
+            router = nested;
+        }
+        let inner = router.inner;
+        if !inner.has_routes() && !inner.nested.is_empty() && !is_health(&request) {
+            let path = request.uri().path();
+            tracing::debug!(path, "no router is mounted at this path");
+            return no_route(format!("nothing is mounted at the path {path:?}")).into_response();
+        }
+        #[cfg(feature = "metrics")]
+        if request.method() == http::Method::GET
+            && request.uri().path() == "/metrics"
+            && let Some(metrics) = &inner.metrics
+        {
+            return metrics.render();
+        }
+        let started = Instant::now();
+        let headers = request.headers();
+        let span = tracing::debug_span!(
+            "dialog_webhook",
+            request_id = header(headers, "x-moveo-request-id"),
+            session_id = header(headers, "x-moveo-session-id"),
+            route = tracing::field::Empty,
+            status = tracing::field::Empty,
+            latency_us = tracing::field::Empty,
+        );
+        let (label, response) = pipeline::run(Arc::clone(&inner), request).instrument(span.clone()).await;
+        let status = response.status().as_u16();
+        let elapsed = started.elapsed();
+        if !span.is_disabled() {
+            span.record("route", &*label);
+            span.record("status", status);
+            span.record("latency_us", elapsed.as_micros() as u64);
+            span.in_scope(|| {
+                tracing::debug!(route = &*label, status, latency_us = elapsed.as_micros() as u64, "answered")
+            });
+        }
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &inner.metrics {
+            metrics.observe(&label, status, elapsed);
+        }
+        response
+    }
+}
+
+fn is_health<B>(request: &Request<B>) -> bool {
+    request.method() == http::Method::GET && request.uri().path() == "/healthz"
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
+    headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or("")
+}
+
+impl Endpoint for Inner {
+    type Decoded = DialogRequest;
+    type Label = Arc<str>;
+
+    fn gate(&self) -> &pipeline::Gate {
+        &self.gate
+    }
+
+    fn unrouted(&self) -> Arc<str> {
+        Arc::clone(&self.unrouted_label)
+    }
+
+    fn decode(&self, body: &Bytes) -> Result<DialogRequest, Rejection> {
+        decode_tracked(body).map_err(|failure| match failure {
+            DecodeFailure::Json(err) => Rejection::invalid_json(&err),
+            DecodeFailure::Shape(detail) => Rejection::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("the body is not a dialog webhook request: {detail}"),
+            ),
+        })
+    }
+
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<Body> {
+        pipeline::log_refusal(step, &rejection, headers);
+        #[cfg(feature = "metrics")]
+        if step == Step::Verify
+            && let Some(metrics) = &self.metrics
+        {
+            metrics.verification_failed(rejection.code());
+        }
+        rejection.into_response()
+    }
+
+    async fn respond(self: Arc<Self>, call: Admitted<DialogRequest>) -> (Arc<str>, Response<Body>) {
+        let Admitted { parts, body, verified, decoded: request } = call;
+        let (entry, choice) = match self.select_path(parts.uri.path()) {
+            Some(entry) => (entry, Choice::Path),
+            None => match self.select(&request) {
+                Some(found) => found,
+                None => {
+                    let rejection = no_route(unmatched(parts.uri.path(), &request));
+                    return (self.unrouted(), self.refused(Step::Decode, rejection, &parts.headers));
+                }
+            },
+        };
+        tracing::debug!(route = &*entry.label, reason = %choice, "route chosen");
+        let label = Arc::clone(&entry.label);
+        let handler = Arc::clone(&entry.handler);
+        let call = Call { request, parts, body, state: Arc::clone(&self.state), verified };
+        let response = match guarded(self.deadline, || handler(&call)).await {
+            Outcome::Done(Ok(reply)) => reply_response(&reply),
+            Outcome::Done(Err(err)) => self.failed(&err),
+            Outcome::Refused(rejection) => self.refused(Step::Decode, rejection, call.headers()),
+            Outcome::Panicked(message) => self.panicked(&message),
+            Outcome::Late => self.missed_deadline(),
+        };
+        (label, response)
+    }
+}
+
+impl Inner {
+    fn failed(&self, err: &HandlerError) -> Response<Body> {
+        tracing::error!(error = %err, "the handler failed");
+        Rejection::handler_error().into_response()
+    }
+
+    fn panicked(&self, message: &str) -> Response<Body> {
+        tracing::error!(panic = message, "the handler panicked");
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            metrics.panicked();
+        }
+        Rejection::handler_panic().into_response()
+    }
+
+    fn missed_deadline(&self) -> Response<Body> {
+        tracing::warn!(deadline_ms = self.deadline.as_millis() as u64, "the handler missed its deadline");
+        #[cfg(feature = "metrics")]
+        if let Some(metrics) = &self.metrics {
+            metrics.deadline_fallback();
+        }
+        match &self.deadline_fallback {
+            Some(reply) => json_response(StatusCode::OK, reply.to_vec()),
+            None => Rejection::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "deadline_exceeded",
+                "the handler did not answer before its deadline",
+            )
+            .into_response(),
+        }
+    }
+}
+
+fn reply_response(reply: &Reply) -> Response<Body> {
+    json_response(StatusCode::OK, reply.to_json_bytes())
+}
+
+fn no_route(message: String) -> Rejection {
+    Rejection::new(StatusCode::NOT_FOUND, "no_route", message)
+}
+
+fn unmatched(path: &str, request: &DialogRequest) -> String {
+    let node = request.node_name().map_or_else(|| "no dialog node".to_owned(), |name| format!("node {name:?}"));
+    let intents: Vec<String> =
+        request.intents.iter().map(|intent| format!("{} ({})", intent.intent, intent.confidence)).collect();
+    let intents =
+        if intents.is_empty() { "no intents".to_owned() } else { format!("intents [{}]", intents.join(", ")) };
+    format!("no route matched path {path:?}, {node} or {intents}, and there is no fallback")
+}
+
+impl Startup for Router {
+    fn check(&self) -> Result<(), ServeError> {
+        let inner = &self.inner;
+        if inner.has_routes() {
+            let gate = &inner.gate;
+            if gate.verifier.is_none() && !gate.unverified {
+                return Err(ServeError::NoVerification);
+            }
+            if !gate.unverified && gate.verifier.as_ref().is_some_and(crate::verify::Verifier::has_blank_secret) {
+                return Err(ServeError::BlankSecret { what: self.named("verify token") });
+            }
+        }
+        inner.nested.iter().try_for_each(|nested| nested.router.check())
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let at = if inner.mount.is_empty() { String::new() } else { format!(" at {}", inner.mount) };
+        let mut lines: Vec<String> =
+            inner.table.iter().map(|route| format!("dialog webhook route{at}: {route}")).collect();
+        if inner.tokens.len() > 1 {
+            let fingerprints: Vec<String> = inner.tokens.iter().map(|token| token.fingerprint().to_string()).collect();
+            lines.push(format!(
+                "dialog webhook{at}: accepts {} verify tokens ({})",
+                inner.tokens.len(),
+                fingerprints.join(", ")
+            ));
+        }
+        lines.extend(inner.nested.iter().flat_map(|nested| nested.router.describe()));
+        lines
+    }
+}
+
+impl Router {
+    fn named(&self, what: &str) -> String {
+        if self.inner.mount.is_empty() {
+            format!("the router's {what}")
+        } else {
+            format!("the {what} of the router nested at {}", self.inner.mount)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The dialog webhook layer over [`serve`](crate::serve): the [`Router`](router::Router) picks
+//! a handler by path, node, intent or fallback; handlers are `async fn`s whose arguments are
+//! [extractors](extract) and whose result is [`IntoReply`](handler::IntoReply).
+
+mod endpoint;
+pub mod extract;
+mod handler;
+#[cfg(feature = "metrics")]
+mod metrics;
+mod router;
+#[cfg(feature = "validate")]
+mod valid;
+
+pub use handler::{Handler, IntoReply};
+pub use router::{DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router};

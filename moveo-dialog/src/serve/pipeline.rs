@@ -1,0 +1,190 @@
+//! The one pipeline every endpoint runs on, dialog webhooks and custom-integration events
+//! alike: `/healthz`, the request head (method, content type, declared size), the address
+//! allowlist, the body under its size limit and timeout, verification of the raw bytes, then
+//! decoding. Only a call that passed all of them reaches the endpoint's [`Endpoint::respond`],
+//! which routes it and runs its handler under [`guarded`](super::guard::guarded).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response};
+use serde::de::DeserializeOwned;
+
+use super::address::Allowlist;
+use super::body::{check_head, header_str, healthz, read};
+use super::rejection::{Body, Rejection};
+use crate::verify::{Verified, Verifier, VerifyError};
+
+/// The largest body accepted by default: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// How long the body may take to arrive by default.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Everything checked before an endpoint sees a call.
+#[derive(Clone, Debug)]
+pub(crate) struct Gate {
+    pub(crate) verifier: Option<Verifier>,
+    /// Serve without verification (an explicit, insecure choice).
+    pub(crate) unverified: bool,
+    /// What a call is refused with when there is no verifier and verification is not skipped.
+    pub(crate) unconfigured: VerifyError,
+    pub(crate) allowlist: Option<Allowlist>,
+    pub(crate) body_limit: usize,
+    pub(crate) body_timeout: Duration,
+}
+
+impl Gate {
+    pub(crate) fn new(unconfigured: VerifyError) -> Self {
+        Self {
+            verifier: None,
+            unverified: false,
+            unconfigured,
+            allowlist: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+        }
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Option<Verified>, VerifyError> {
+        if self.unverified {
+            return Ok(None);
+        }
+        let Some(verifier) = &self.verifier else {
+            tracing::error!("no secret is configured: every call is refused");
+            return Err(self.unconfigured);
+        };
+        let verified = verifier.verify(headers, body)?;
+        tracing::trace!(secret = %verified.fingerprint(), by = ?verified.by(), "verified");
+        Ok(Some(verified))
+    }
+}
+
+/// Where a call was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Method, content type, declared size, or the body while it was read.
+    Read,
+    /// The address allowlist, the signature or the token.
+    Verify,
+    /// The body is not what the endpoint takes.
+    Decode,
+}
+
+/// A call that passed every check of the pipeline.
+pub(crate) struct Admitted<D> {
+    pub(crate) parts: http::request::Parts,
+    pub(crate) body: Bytes,
+    pub(crate) verified: Option<Verified>,
+    pub(crate) decoded: D,
+}
+
+/// A layer over the pipeline: the dialog router or the events receiver.
+pub(crate) trait Endpoint: Send + Sync + 'static {
+    /// What the body decodes into.
+    type Decoded: Send;
+    /// What a response is reported under (the route, for the dialog router).
+    type Label: Send;
+
+    fn gate(&self) -> &Gate;
+
+    /// The label of a call refused before it was routed.
+    fn unrouted(&self) -> Self::Label;
+
+    /// Decodes a verified body.
+    fn decode(&self, body: &Bytes) -> Result<Self::Decoded, Rejection>;
+
+    /// Answers an admitted call.
+    fn respond(
+        self: Arc<Self>,
+        call: Admitted<Self::Decoded>,
+    ) -> impl Future<Output = (Self::Label, Response<Body>)> + Send;
+
+    /// Answers a call refused at `step`; verification failures are logged as warnings.
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<Body> {
+        log_refusal(step, &rejection, headers);
+        rejection.into_response()
+    }
+}
+
+pub(crate) fn log_refusal(step: Step, rejection: &Rejection, headers: &HeaderMap) {
+    if step == Step::Verify {
+        tracing::warn!(
+            error = rejection.code(),
+            request_id = header_str(headers, "x-moveo-request-id").unwrap_or(""),
+            "verification failed: {}",
+            rejection.message()
+        );
+    } else {
+        tracing::debug!(status = rejection.status().as_u16(), error = rejection.code(), "{}", rejection.message());
+    }
+}
+
+/// Runs one call through the pipeline.
+pub(crate) async fn run<E, B>(endpoint: Arc<E>, request: Request<B>) -> (E::Label, Response<Body>)
+where
+    E: Endpoint,
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = request.into_parts();
+    if let Some(health) = healthz(&parts) {
+        return (endpoint.unrouted(), health);
+    }
+    let gate = endpoint.gate();
+    if let Err(rejection) = check_head(&parts, gate.body_limit) {
+        return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers));
+    }
+    if let Some(allowlist) = &gate.allowlist
+        && !allowlist.admits(&parts)
+    {
+        let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
+        return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
+    }
+    let body = match read(body, gate.body_limit, gate.body_timeout).await {
+        Ok(body) => body,
+        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+    };
+    let verified = match gate.verify(&parts.headers, &body) {
+        Ok(verified) => verified,
+        Err(err) => {
+            return (endpoint.unrouted(), endpoint.refused(Step::Verify, Rejection::unauthorized(err), &parts.headers));
+        }
+    };
+    let decoded = match endpoint.decode(&body) {
+        Ok(decoded) => decoded,
+        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Decode, rejection, &parts.headers)),
+    };
+    endpoint.respond(Admitted { parts, body, verified, decoded }).await
+}
+
+/// Why a body did not decode.
+pub(crate) enum DecodeFailure {
+    /// Not JSON at all.
+    Json(serde_json::Error),
+    /// JSON, but not the shape: the message names the JSON path.
+    Shape(String),
+}
+
+/// Decodes `T` from JSON bytes. Path tracking costs an allocation per key, so it runs only to
+/// describe a body that already failed.
+pub(crate) fn decode_tracked<T>(body: &[u8]) -> Result<T, DecodeFailure>
+where
+    T: DeserializeOwned,
+{
+    let err = match serde_json::from_slice::<T>(body) {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    if err.classify() != serde_json::error::Category::Data {
+        return Err(DecodeFailure::Json(err));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+        Err(err) if err.path().iter().next().is_some() => {
+            Err(DecodeFailure::Shape(format!("{}: {}", err.path(), err.inner())))
+        }
+        _ => Err(DecodeFailure::Shape(err.to_string())),
+    }
+}
