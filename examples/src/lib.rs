@@ -15,6 +15,7 @@ pub mod erasmus;
 pub mod events;
 pub mod inventory;
 pub mod otp;
+pub mod webhooks;
 
 /// Logs to stderr, at `info` unless `RUST_LOG` says otherwise; in colour only on a terminal.
 pub fn init_logging() {

@@ -157,3 +157,37 @@ async fn fifty_concurrent_reservations_on_a_stock_of_ten_reserve_exactly_ten() {
     assert_eq!(reopened.product("apples").unwrap().unwrap().stock, 0);
     let _ = std::fs::remove_file(&db);
 }
+
+#[tokio::test]
+async fn one_server_hosts_the_otp_and_inventory_webhooks_each_with_its_own_token() {
+    use moveo_dialog_examples::webhooks;
+    let db = temp_db("webhooks");
+    let outbox = Outbox::default();
+    let router = webhooks::router("otp-token", "inventory-token", outbox.clone(), &db).unwrap();
+    let server = TestServer::start(Server::new(router)).await;
+    let send = |path: &'static str, token: &'static str, body: Vec<u8>| {
+        let addr = server.addr;
+        async move { crate::support::send(addr, crate::support::signed_post(path, token, &body)).await }
+    };
+
+    let otp_call = call("send_otp", json!({"phone": "+306912345678"}), json!([]));
+    let answer = send(webhooks::OTP_PATH, "otp-token", otp_call.clone()).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["context"]["otp_sent"], true);
+    assert_eq!(outbox.0.lock().unwrap().len(), 1);
+
+    let stock_call = call("check_stock", json!({"product": "apples"}), json!([]));
+    let answer = send(webhooks::INVENTORY_PATH, "inventory-token", stock_call.clone()).await;
+    assert_eq!(answer.json()["context"]["stock"], 10, "{answer:?}");
+
+    // Each webhook refuses a call signed with the other's token.
+    let crossed = send(webhooks::OTP_PATH, "inventory-token", otp_call).await;
+    assert_eq!((crossed.status, crossed.error().as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
+    let crossed = send(webhooks::INVENTORY_PATH, "otp-token", stock_call.clone()).await;
+    assert_eq!((crossed.status, crossed.error().as_str()), (StatusCode::UNAUTHORIZED, "bad_signature"));
+    assert_eq!(outbox.0.lock().unwrap().len(), 1, "the crossed call sent no code");
+
+    let nowhere = send("/webhook", "inventory-token", stock_call).await;
+    assert_eq!((nowhere.status, nowhere.error().as_str()), (StatusCode::NOT_FOUND, "no_route"));
+    let _ = std::fs::remove_file(&db);
+}

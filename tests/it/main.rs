@@ -10,6 +10,7 @@ mod fixtures;
 mod hostile;
 mod mount;
 mod never_panics;
+mod pipeline;
 mod redis;
 mod reply_props;
 mod schemas;

@@ -3,8 +3,6 @@
 //! `Debug` of every type that holds a secret. None may contain a verify token, a webhook secret,
 //! an API key, or a signature the server computed.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::StatusCode;
@@ -14,24 +12,11 @@ use moveo_dialog::verify::{Secret, sign};
 use moveo_dialog::{DialogRequest, Reply, Router, Server};
 use serde_json::json;
 
-use crate::support::{TestServer, call_body, send, signed_post};
+use crate::support::{TestServer, call_body, capture_logs, send, signed_post};
 
 const TOKEN: &str = "tok-7Hq2ZpLw9vXc";
 const SECRET: &str = "whsec-Rk4mN8sJ2qTb";
 const API_KEY: &str = "apikey-Vf6yG1hD3nWe";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn fine() -> Reply {
     Reply::text("fine")
@@ -61,14 +46,7 @@ fn signed_event(body: &[u8], secret: &str) -> http::Request<http_body_util::Full
 // One thread: the capturing subscriber is this thread's default, and every task runs here.
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_reaches_the_logs_or_debug_output() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture_logs();
     let mut forbidden: Vec<String> = vec![TOKEN.into(), SECRET.into(), API_KEY.into()];
     let mut debug = Vec::new();
 
@@ -138,7 +116,7 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
     client.close_session("s-1").await.unwrap();
     debug.push(format!("{:?}", Secret::new(TOKEN)));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.lines().count() >= 10, "the capture works: {logs}");
     assert!(logs.contains("401") || logs.to_lowercase().contains("signature"), "rejections are logged: {logs}");
     for secret in &forbidden {

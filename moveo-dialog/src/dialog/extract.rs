@@ -310,6 +310,9 @@ impl FromCall for RawBody {
     }
 }
 
+#[cfg(feature = "validate")]
+pub use super::valid::{FieldError, InvalidInput, Valid};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +334,3 @@ mod tests {
         assert!(missing.message().contains("missing field `min`"), "{}", missing.message());
     }
 }
-
-#[cfg(feature = "validate")]
-pub use super::valid::{FieldError, InvalidInput, Valid};

@@ -454,7 +454,7 @@ impl Router {
         );
         router.remount(&absolute);
         inner.nested.push(Nested { prefix: absolute, router });
-        inner.nested.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        inner.nested.sort_by_key(|nested| std::cmp::Reverse(nested.prefix.len()));
         self
     }
 

@@ -56,7 +56,7 @@ impl Gate {
             return Err(self.unconfigured);
         };
         let verified = verifier.verify(headers, body)?;
-        tracing::trace!(secret = %verified.fingerprint(), by = ?verified.by(), "verified");
+        tracing::debug!(secret = %verified.fingerprint(), by = ?verified.by(), "verified");
         Ok(Some(verified))
     }
 }
