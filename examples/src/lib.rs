@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use moveo_dialog::serve::HttpService;
 use moveo_dialog::{Router, Server};
 use tokio::net::TcpListener;
 
@@ -59,21 +60,27 @@ pub async fn run_example<A, F>(
     app: F,
 ) -> ExitCode
 where
-    A: tower::Service<http::Request<hyper::body::Incoming>, Response = http::Response<moveo_dialog::serve::Body>>
-        + Clone
-        + Send
-        + 'static,
-    A::Future: Send + 'static,
-    A::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    A: HttpService,
     F: FnOnce(String) -> Result<A, String>,
+{
+    let describe = |addr: SocketAddr| format!("{name}: POST http://{addr}{path}");
+    run_service(default_addr, describe, || app(required_env(secret_var, why)?)).await
+}
+
+/// Builds a service with `app` (refusing to start with its message), and serves it on
+/// `LISTEN_ADDR` (default `default_addr`) until SIGTERM or Ctrl-C, logging `describe(addr)`.
+/// Exit code 2 when it cannot start.
+pub async fn run_service<A, F>(default_addr: &str, describe: impl FnOnce(SocketAddr) -> String, app: F) -> ExitCode
+where
+    A: HttpService,
+    F: FnOnce() -> Result<A, String>,
 {
     init_logging();
     let started = async {
-        let secret = required_env(secret_var, why)?;
+        let app = app()?;
         let addr = listen_addr(default_addr)?;
-        let app = app(secret)?;
         let listener = TcpListener::bind(addr).await.map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-        tracing::info!("{name}: POST http://{addr}{path}");
+        tracing::info!("{}", describe(addr));
         Server::new(app).serve(listener).await.map_err(|err| err.to_string())
     };
     match started.await {

@@ -58,7 +58,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run<S: moveo_dialog_tests::Served>(server: Server<S>, addr: &str) -> ExitCode {
+async fn run<S: moveo_dialog::serve::HttpService>(server: Server<S>, addr: &str) -> ExitCode {
     let listener = match TcpListener::bind(&addr).await {
         Ok(listener) => listener,
         Err(err) => {

@@ -24,7 +24,7 @@ pub(crate) struct TestServer {
 }
 
 impl TestServer {
-    pub(crate) async fn start<S: moveo_dialog_tests::Served>(server: Server<S>) -> Self {
+    pub(crate) async fn start<S: moveo_dialog::serve::HttpService>(server: Server<S>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = oneshot::channel::<()>();

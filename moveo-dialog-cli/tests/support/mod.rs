@@ -69,7 +69,7 @@ pub(crate) async fn run(args: &[&str]) -> Run {
 }
 
 /// Serves `app` on a free loopback port.
-pub(crate) async fn serve(app: impl moveo_dialog_tests::Served) -> SocketAddr {
+pub(crate) async fn serve(app: impl moveo_dialog::serve::HttpService) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = Server::new(app);

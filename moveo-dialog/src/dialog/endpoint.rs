@@ -3,9 +3,7 @@
 //! the handler under the guard, and answer with the reply. [`Router`] is a `tower::Service`
 //! over `http::Request` that runs it.
 
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -18,29 +16,11 @@ use crate::reply::Reply;
 use crate::request::DialogRequest;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
-use crate::serve::{Body, BoxFuture, HandlerError, Rejection, ServeError, Startup, json_response};
+use crate::serve::{Body, HandlerError, Rejection, ServeError, Startup, json_response};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-impl<B> tower::Service<Request<B>> for Router
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let router = self.clone();
-        Box::pin(async move { Ok(router.answer(request).await) })
-    }
-}
+pipeline::impl_service!(Router, |router, request| router.answer(request).await);
 
 impl Router {
     /// Answers one call: a nested router's when its prefix matches, else this router's own.

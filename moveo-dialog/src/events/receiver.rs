@@ -6,11 +6,10 @@ use std::convert::Infallible;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Response, StatusCode};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -20,7 +19,7 @@ use super::event::{Event, EventDecodeError, EventKind, EventType};
 use super::handler::EventHandler;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
-use crate::serve::{Body, BoxFuture, HandlerError, Rejection, ServeError, Startup, json_response};
+use crate::serve::{Body, HandlerError, Rejection, ServeError, Startup, json_response};
 use crate::verify::{Secret, Verifier, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
@@ -590,24 +589,4 @@ impl Startup for EventsReceiver {
     }
 }
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-impl<B> tower::Service<Request<B>> for EventsReceiver
-where
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let inner = Arc::clone(&self.inner);
-        Box::pin(async move { Ok(pipeline::run(inner, request).await.1) })
-    }
-}
+pipeline::impl_service!(EventsReceiver, |receiver, request| pipeline::run(receiver.inner, request).await.1);

@@ -24,5 +24,6 @@ pub(crate) use rejection::json_response;
 pub use rejection::{Body, Rejection};
 pub(crate) use server::Startup;
 pub use server::{
-    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, ServeError, Server, shutdown_signal,
+    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService, ServeError, Server,
+    shutdown_signal,
 };

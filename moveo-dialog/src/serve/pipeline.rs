@@ -188,3 +188,30 @@ where
         _ => Err(DecodeFailure::Shape(err.to_string())),
     }
 }
+
+/// Implements `tower::Service<http::Request<B>>` for an endpoint type, answering each request
+/// with `$answer(self_clone, request)`: the router and the receiver are served the same way.
+macro_rules! impl_service {
+    ($endpoint:ty, |$this:ident, $request:ident| $answer:expr) => {
+        impl<B> tower::Service<http::Request<B>> for $endpoint
+        where
+            B: http_body::Body + Send + 'static,
+            B::Data: Send,
+            B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+        {
+            type Response = http::Response<$crate::serve::Body>;
+            type Error = std::convert::Infallible;
+            type Future = $crate::serve::BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+            fn poll_ready(&mut self, _cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+                std::task::Poll::Ready(Ok(()))
+            }
+
+            fn call(&mut self, $request: http::Request<B>) -> Self::Future {
+                let $this = self.clone();
+                Box::pin(async move { Ok($answer) })
+            }
+        }
+    };
+}
+pub(crate) use impl_service;

@@ -173,6 +173,42 @@ impl<S> Server<S> {
     }
 }
 
+/// What a [`Server`] serves: any `tower::Service<http::Request<hyper::body::Incoming>>`
+/// that is `Clone + Send + 'static`, with a `Send` future, an error that converts into a boxed
+/// error, and an `http_body::Body` response body. It is implemented for every such service and
+/// never by hand; use it as the bound of code generic over what it serves.
+///
+/// ```
+/// use moveo_dialog::serve::HttpService;
+/// use moveo_dialog::{Router, Server};
+///
+/// fn configured<S: HttpService>(service: S) -> Server<S> {
+///     Server::new(service).max_in_flight(256)
+/// }
+/// let _ = configured(Router::new().insecure_skip_verification());
+/// ```
+pub trait HttpService:
+    Service<Request<Incoming>, Response = Response<Self::ResponseBody>, Error: Into<BoxError>, Future: Send + 'static>
+    + Clone
+    + Send
+    + 'static
+{
+    /// The service's response body.
+    type ResponseBody: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static;
+}
+
+impl<S, B> HttpService for S
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type ResponseBody = B;
+}
+
 /// The response body the server writes: its own answers, or the service's body.
 type ServerBody<B> =
     Either<Body, http_body_util::combinators::MapFrame<B, fn(Frame<<B as http_body::Body>::Data>) -> Frame<Bytes>>>;
@@ -181,14 +217,9 @@ fn into_bytes_frame<D: Buf>(frame: Frame<D>) -> Frame<Bytes> {
     frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
 }
 
-impl<S, B> Server<S>
+impl<S> Server<S>
 where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
+    S: HttpService,
 {
     /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
     ///
@@ -278,21 +309,14 @@ struct Shared {
     shutting_down: AtomicBool,
 }
 
-fn spawn_connection<S, B>(
+fn spawn_connection<S: HttpService>(
     builder: &auto::Builder<TokioExecutor>,
     shared: &Arc<Shared>,
     service: &S,
     stream: TcpStream,
     peer: SocketAddr,
     watcher: Option<Watcher>,
-) where
-    S: Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    B: http_body::Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<BoxError>,
-{
+) {
     let _ = stream.set_nodelay(true);
     let shared = Arc::clone(shared);
     let service = service.clone();
