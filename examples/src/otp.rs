@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use moveo_dialog::extract::{State, Valid};
 use moveo_dialog::reply::Text;
-use moveo_dialog::{BoxFuture, Reply, ReplyError, Router, node};
+use moveo_dialog::serve::BoxFuture;
+use moveo_dialog::{Reply, ReplyError, Router, node};
 use regex::Regex;
 
 use crate::BoxError;

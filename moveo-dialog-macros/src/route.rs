@@ -130,16 +130,44 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
     };
     let tuple = quote! { (#(#types,)*) };
     let span = ident.span();
+    // Each argument is extracted with its own span, and the result converted with the return
+    // type's span, so a type that is not an extractor (or not a reply) is reported right there.
+    let names: Vec<_> = (0..types.len()).map(|i| format_ident!("__moveo_dialog_arg{i}")).collect();
+    let extractions = types.iter().zip(&names).map(|(ty, name)| {
+        quote_spanned! {ty.span()=>
+            let #name = <#ty as ::moveo_dialog::extract::FromCall>::from_call(call)
+                .map_err(::moveo_dialog::serve::IntoRejection::into_rejection)?;
+        }
+    });
+    let needs = types.iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            <#ty as ::moveo_dialog::extract::FromCall>::required_state(&mut needs);
+        }
+    });
+    let (output_span, output) = match &function.sig.output {
+        syn::ReturnType::Default => (function.sig.ident.span(), quote! { () }),
+        syn::ReturnType::Type(_, ty) => (ty.span(), quote! { #ty }),
+    };
+    let into_reply = quote_spanned! {output_span=>
+        <#output as ::moveo_dialog::IntoReply>::into_reply(future.await)
+    };
     let handler_impl = quote_spanned! {span=>
         impl ::moveo_dialog::Handler<#tuple> for #ident {
             fn call(
                 &self,
                 call: &::moveo_dialog::extract::Call,
-            ) -> ::std::result::Result<
-                ::moveo_dialog::BoxFuture<'static, ::std::result::Result<::moveo_dialog::Reply, ::moveo_dialog::HandlerError>>,
-                ::moveo_dialog::Rejection,
-            > {
-                ::moveo_dialog::Handler::<#tuple>::call(&Self::handle, call)
+            ) -> ::std::result::Result<::moveo_dialog::dialog::HandlerFuture, ::moveo_dialog::Rejection> {
+                let _ = call;
+                #(#extractions)*
+                let future = Self::handle(#(#names),*);
+                ::std::result::Result::Ok(::std::boxed::Box::pin(async move { #into_reply }))
+            }
+
+            #[allow(unused_mut)]
+            fn required_state(&self) -> ::std::vec::Vec<::moveo_dialog::extract::StateRequirement> {
+                let mut needs = ::std::vec::Vec::new();
+                #(#needs)*
+                needs
             }
         }
     };

@@ -80,6 +80,42 @@
 //! # }
 //! ```
 //!
+//! A handler says what it means: a [`Rejection`] keeps its status, a fallible extractor taken as
+//! a `Result` reaches the handler, and `#[derive(DialogContext)]` writes exactly the keys serde
+//! does:
+//!
+//! ```
+//! # #[cfg(all(feature = "server", feature = "macros"))] {
+//! use http::StatusCode;
+//! use moveo_dialog::extract::{Context, ContextRejection};
+//! use moveo_dialog::{DialogContext, Rejection, Reply, Router};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize, DialogContext)]
+//! #[serde(rename_all = "camelCase")]
+//! struct Order {
+//!     order_id: String,
+//!     items_left: u32,
+//! }
+//!
+//! async fn cancel(order: Result<Context<Order>, ContextRejection>) -> Result<Reply, Rejection> {
+//!     let Ok(Context(order)) = order else {
+//!         return Ok(Reply::text("Which order would you like to cancel?"));
+//!     };
+//!     if order.items_left == 0 {
+//!         return Err(Rejection::new(StatusCode::CONFLICT, "already_shipped", "the order has shipped"));
+//!     }
+//!     Reply::builder()
+//!         .text(moveo_dialog::reply::Text::new(format!("Order {} is cancelled.", order.order_id)))
+//!         .context_update(&Order { items_left: 0, ..order }) // writes orderId and itemsLeft
+//!         .build()
+//!         .map_err(|_| Rejection::new(StatusCode::INTERNAL_SERVER_ERROR, "reply", "reply too long"))
+//! }
+//!
+//! let router = Router::new().verify_token("my-verify-token").node("cancel_order", cancel);
+//! # let _ = router; }
+//! ```
+//!
 //! ## Features
 //!
 //! | feature | default | what it gives | what it pulls in |
@@ -110,6 +146,7 @@
 //!   the [`EventsReceiver`](events::EventsReceiver) that dispatches them by type, and the
 //!   de-duplication store (in memory, or Redis).
 //! - [`reply`]: the reply builders and every documented limit ([`reply::limits`]).
+//! - [`loose`]: serde helpers for Moveo's loosely typed context (a number sent as a string).
 //! - [`verify`]: framework-agnostic signature checks: headers and raw bytes in, a verdict out
 //!   ([`verify::Verifier`]), with several secrets for rotation.
 //! - `client` (feature `client`): the custom-integration REST client; needs no server.
@@ -122,6 +159,7 @@
 pub mod client;
 mod context;
 pub mod events;
+pub mod loose;
 pub mod reply;
 mod request;
 #[cfg(feature = "testing")]
@@ -144,7 +182,7 @@ pub use dialog::{Handler, IntoReply, Route, RoutedHandler, Router};
 #[cfg(feature = "macros")]
 pub use moveo_dialog_macros::{DialogContext, intent, node};
 #[cfg(feature = "server")]
-pub use serve::{BoxFuture, HandlerError, Rejection, RemoteAddr, ServeError, Server, shutdown_signal};
+pub use serve::{HandlerError, IntoRejection, Rejection, RemoteAddr, ServeError, Server, shutdown_signal};
 
 /// The endpoints of this crate whose start-up checks [`Server`] runs when it serves one
 /// directly (kept here, so `serve/` knows neither the router nor the receiver).

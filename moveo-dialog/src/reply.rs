@@ -38,7 +38,7 @@ use serde_json::{Map, Value};
 pub use carousel::{Button, Card, CardMedia, CardMediaKind, Carousel, DefaultAction, WebviewButton};
 pub use check::{UUID_PATTERN, is_absolute_uri, is_hyphenated_uuid};
 pub use error::{ReplyError, ReplyErrorKind};
-pub use event::Event;
+pub use event::TriggerNode;
 pub use media::{Media, MediaKind};
 pub use text::{Text, TextOption};
 pub use webview::{Webview, WebviewHeight};
@@ -50,7 +50,7 @@ use limits::RESERVED_CONTEXT_KEYS;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 #[non_exhaustive]
-pub enum Response {
+pub enum ResponseItem {
     /// A text, with optional quick-reply options.
     Text(Text),
     /// An image.
@@ -62,7 +62,7 @@ pub enum Response {
     /// A file.
     File(Media),
     /// Triggers a dialog node.
-    Event(Event),
+    Event(TriggerNode),
     /// A carousel of cards.
     Carousel(Carousel),
     /// A webview.
@@ -71,7 +71,7 @@ pub enum Response {
     Reset,
 }
 
-impl Response {
+impl ResponseItem {
     fn check(&self, path: Path<'_>) -> Result<(), ReplyError> {
         match self {
             Self::Text(text) => text.check(path),
@@ -93,7 +93,7 @@ pub struct Reply {
     #[serde(skip_serializing_if = "Map::is_empty")]
     context: Map<String, Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    responses: Vec<Response>,
+    responses: Vec<ResponseItem>,
 }
 
 impl Reply {
@@ -109,7 +109,7 @@ impl Reply {
     /// assert_eq!(reply.responses().len(), 1);
     /// ```
     pub fn text(text: impl Into<String>) -> Self {
-        Self { context: Map::new(), responses: vec![Response::Text(Text::new(text))] }
+        Self { context: Map::new(), responses: vec![ResponseItem::Text(Text::new(text))] }
     }
 
     /// The context updates.
@@ -120,7 +120,7 @@ impl Reply {
 
     /// The responses, in order.
     #[must_use]
-    pub fn responses(&self) -> &[Response] {
+    pub fn responses(&self) -> &[ResponseItem] {
         &self.responses
     }
 
@@ -138,7 +138,7 @@ impl Reply {
 #[must_use = "a reply builder does nothing until `build` is called"]
 pub struct ReplyBuilder {
     context: Map<String, Value>,
-    responses: Vec<Response>,
+    responses: Vec<ResponseItem>,
     deferred: Option<ReplyError>,
 }
 
@@ -173,42 +173,42 @@ impl ReplyBuilder {
 
     /// Adds a text response.
     pub fn text(self, text: Text) -> Self {
-        self.response(Response::Text(text))
+        self.response(ResponseItem::Text(text))
     }
 
     /// Adds a media response (image, video, audio or file).
     pub fn media(self, media: Media) -> Self {
         let response = match media.kind() {
-            MediaKind::Image => Response::Image(media),
-            MediaKind::Video => Response::Video(media),
-            MediaKind::Audio => Response::Audio(media),
-            MediaKind::File => Response::File(media),
+            MediaKind::Image => ResponseItem::Image(media),
+            MediaKind::Video => ResponseItem::Video(media),
+            MediaKind::Audio => ResponseItem::Audio(media),
+            MediaKind::File => ResponseItem::File(media),
         };
         self.response(response)
     }
 
     /// Adds an event response that triggers the node `trigger_node_id` (a hyphenated UUID).
     pub fn event(self, trigger_node_id: impl Into<String>) -> Self {
-        self.response(Response::Event(Event::new(trigger_node_id)))
+        self.response(ResponseItem::Event(TriggerNode::new(trigger_node_id)))
     }
 
     /// Adds a carousel.
     pub fn carousel(self, carousel: Carousel) -> Self {
-        self.response(Response::Carousel(carousel))
+        self.response(ResponseItem::Carousel(carousel))
     }
 
     /// Adds a webview.
     pub fn webview(self, webview: Webview) -> Self {
-        self.response(Response::Webview(webview))
+        self.response(ResponseItem::Webview(webview))
     }
 
     /// Adds a reset response.
     pub fn reset(self) -> Self {
-        self.response(Response::Reset)
+        self.response(ResponseItem::Reset)
     }
 
     /// Adds any response.
-    pub fn response(mut self, response: Response) -> Self {
+    pub fn response(mut self, response: ResponseItem) -> Self {
         self.responses.push(response);
         self
     }
@@ -238,7 +238,7 @@ impl ReplyBuilder {
             return Err(root.error(ReplyErrorKind::Empty));
         }
         for response in &mut self.responses {
-            if let Response::Carousel(carousel) = response {
+            if let ResponseItem::Carousel(carousel) = response {
                 carousel.ensure_action_id();
             }
         }

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::StatusCode;
-use moveo_dialog::{BoxFuture, Server};
+use moveo_dialog::Server;
+use moveo_dialog::serve::BoxFuture;
 use moveo_dialog_examples::{inventory, otp};
 use serde_json::{Value, json};
 

@@ -7,6 +7,7 @@ mod events;
 mod examples_apps;
 mod faults;
 mod fixtures;
+mod handlers;
 mod hostile;
 mod mount;
 mod never_panics;

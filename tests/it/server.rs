@@ -319,7 +319,17 @@ async fn extractors_see_the_call() {
 
 #[tokio::test]
 async fn a_missing_state_is_a_handler_error_not_a_panic() {
-    let server = start(base().fallback(|State(_): State<Counter>| async { Reply::text("x") })).await;
+    // Served directly, the server refuses to start, naming the type and the route.
+    let router = base().fallback(|State(_): State<Counter>| async { Reply::text("x") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = Server::new(router.clone()).serve_with_shutdown(listener, std::future::pending()).await.unwrap_err();
+    let message = refused.to_string();
+    assert!(matches!(refused, moveo_dialog::ServeError::MissingState { .. }), "{message}");
+    assert!(message.contains("fallback") && message.contains("Counter"), "{message}");
+    // Under a layer the server cannot see into, the call is answered 500, never a panic.
+    let layered =
+        tower::ServiceBuilder::new().map_request(|request: Request<hyper::body::Incoming>| request).service(router);
+    let server = TestServer::start(Server::new(layered)).await;
     let answer = post_signed(server.addr, "/webhook", &call_body(None, &[])).await;
     assert_eq!((answer.status, answer.error().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "handler_error"));
 }

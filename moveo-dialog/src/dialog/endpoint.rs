@@ -16,7 +16,7 @@ use crate::reply::Reply;
 use crate::request::DialogRequest;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
-use crate::serve::{Body, HandlerError, Rejection, ServeError, Startup, json_response};
+use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -24,7 +24,7 @@ pipeline::impl_service!(Router, |router, request| router.answer(request).await);
 
 impl Router {
     /// Answers one call: a nested router's when its prefix matches, else this router's own.
-    async fn answer<B>(self, request: Request<B>) -> Response<Body>
+    async fn answer<B>(self, request: Request<B>) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
@@ -106,7 +106,7 @@ impl Endpoint for Inner {
         })
     }
 
-    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<Body> {
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
         pipeline::log_refusal(step, &rejection, headers);
         #[cfg(feature = "metrics")]
         if step == Step::Verify
@@ -117,7 +117,7 @@ impl Endpoint for Inner {
         rejection.into_response()
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<DialogRequest>) -> (Arc<str>, Response<Body>) {
+    async fn respond(self: Arc<Self>, call: Admitted<DialogRequest>) -> (Arc<str>, Response<ResponseBody>) {
         let Admitted { parts, body, verified, decoded: request } = call;
         let (entry, choice) = match self.select_path(parts.uri.path()) {
             Some(entry) => (entry, Choice::Path),
@@ -135,7 +135,7 @@ impl Endpoint for Inner {
         let call = Call { request, parts, body, state: Arc::clone(&self.state), verified };
         let response = match guarded(self.deadline, || handler(&call)).await {
             Outcome::Done(Ok(reply)) => reply_response(&reply),
-            Outcome::Done(Err(err)) => self.failed(&err),
+            Outcome::Done(Err(rejection)) => self.refused(Step::Decode, rejection, call.headers()),
             Outcome::Refused(rejection) => self.refused(Step::Decode, rejection, call.headers()),
             Outcome::Panicked(message) => self.panicked(&message),
             Outcome::Late => self.missed_deadline(),
@@ -145,12 +145,7 @@ impl Endpoint for Inner {
 }
 
 impl Inner {
-    fn failed(&self, err: &HandlerError) -> Response<Body> {
-        tracing::error!(error = %err, "the handler failed");
-        Rejection::handler_error().into_response()
-    }
-
-    fn panicked(&self, message: &str) -> Response<Body> {
+    fn panicked(&self, message: &str) -> Response<ResponseBody> {
         tracing::error!(panic = message, "the handler panicked");
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
@@ -159,7 +154,7 @@ impl Inner {
         Rejection::handler_panic().into_response()
     }
 
-    fn missed_deadline(&self) -> Response<Body> {
+    fn missed_deadline(&self) -> Response<ResponseBody> {
         tracing::warn!(deadline_ms = self.deadline.as_millis() as u64, "the handler missed its deadline");
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
@@ -177,7 +172,7 @@ impl Inner {
     }
 }
 
-fn reply_response(reply: &Reply) -> Response<Body> {
+fn reply_response(reply: &Reply) -> Response<ResponseBody> {
     json_response(StatusCode::OK, reply.to_json_bytes())
 }
 
@@ -204,6 +199,11 @@ impl Startup for Router {
             }
             if !gate.unverified && gate.verifier.as_ref().is_some_and(crate::verify::Verifier::has_blank_secret) {
                 return Err(ServeError::BlankSecret { what: self.named("verify token") });
+            }
+        }
+        for needs in &inner.needs {
+            if let Some(missing) = needs.state.iter().find(|need| !need.is_met(&inner.state)) {
+                return Err(ServeError::MissingState { state: missing.type_name(), route: needs.route.to_string() });
             }
         }
         inner.nested.iter().try_for_each(|nested| nested.router.check())

@@ -26,8 +26,11 @@ use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method};
 use serde::de::DeserializeOwned;
 
+use std::convert::Infallible;
+
+pub use super::rejections::{ContextRejection, QueryRejection, StateRejection};
 use crate::request::{DialogRequest, Entity, Intent};
-use crate::serve::Rejection;
+use crate::serve::IntoRejection;
 use crate::verify::Verified;
 
 /// The request's URI, exactly as the client sent it (path and query string; a
@@ -100,29 +103,130 @@ impl Call {
 }
 
 /// Something a handler can take as an argument.
+///
+/// A fallible extractor has its own rejection type, which answers the call unless the handler
+/// takes the extractor as `Result<T, T::Rejection>` (it gets the failure and can ask again) or
+/// `Option<T>` (it gets `None`).
+///
+/// ```
+/// use moveo_dialog::extract::{Context, ContextRejection};
+/// use moveo_dialog::Reply;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Price { price: u64 }
+///
+/// async fn quote(price: Result<Context<Price>, ContextRejection>) -> Reply {
+///     match price {
+///         Ok(Context(Price { price })) => Reply::text(format!("{price} EUR")),
+///         Err(why) => Reply::text(format!("Which price? ({} did not fit)", why.path())),
+///     }
+/// }
+/// # let _ = moveo_dialog::Router::new().node("quote", quote);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a handler argument",
+    label = "not an extractor",
+    note = "handler arguments are extractors: `DialogRequest`, `Context<T>`, `Query<T>`, `Uri`, `HeaderMap`, `InputText`, `Intents`, `Entities`, `MoveoHeaders`, `State<T>`, `RawBody`, `Valid<T>` (feature `validate`), or `Option<E>` / `Result<E, E::Rejection>` of one",
+    note = "a type of your own becomes an extractor by implementing `FromCall`"
+)]
 pub trait FromCall: Sized {
+    /// What answers the call when the value cannot be taken.
+    type Rejection: IntoRejection;
+
     /// Takes the value from the call.
     ///
     /// # Errors
     ///
-    /// A [`Rejection`] that answers the call instead of the handler.
-    fn from_call(call: &Call) -> Result<Self, Rejection>;
+    /// The rejection that answers the call instead of the handler.
+    fn from_call(call: &Call) -> Result<Self, Self::Rejection>;
+
+    /// Adds the shared state this extractor needs, so that the server checks it is there when
+    /// it starts rather than on the first call. Only [`State<T>`] needs any.
+    fn required_state(needs: &mut Vec<StateRequirement>) {
+        let _ = needs;
+    }
+}
+
+/// A shared-state type a handler needs, checked when the server starts.
+#[derive(Clone, Copy)]
+pub struct StateRequirement {
+    type_name: &'static str,
+    present: fn(&Extensions) -> bool,
+}
+
+impl StateRequirement {
+    /// The requirement of a `State<T>`.
+    #[must_use]
+    pub fn of<T>() -> Self
+    where
+        T: Clone + Send + Sync + 'static,
+    {
+        Self { type_name: std::any::type_name::<T>(), present: |state| state.get::<T>().is_some() }
+    }
+
+    /// The needed type's name.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+
+    pub(crate) fn is_met(&self, state: &Extensions) -> bool {
+        (self.present)(state)
+    }
+}
+
+impl std::fmt::Debug for StateRequirement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("StateRequirement").field(&self.type_name).finish()
+    }
+}
+
+/// `Option<T>`: the value, or `None` when it cannot be taken; the call always reaches the
+/// handler.
+impl<T> FromCall for Option<T>
+where
+    T: FromCall,
+{
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
+        Ok(T::from_call(call).ok())
+    }
+}
+
+/// `Result<T, T::Rejection>`: the value, or why it cannot be taken; the call always reaches
+/// the handler.
+impl<T> FromCall for Result<T, T::Rejection>
+where
+    T: FromCall,
+{
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
+        Ok(T::from_call(call))
+    }
 }
 
 impl FromCall for DialogRequest {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(call.request.clone())
     }
 }
 
 impl FromCall for HeaderMap {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(call.parts.headers.clone())
     }
 }
 
 impl FromCall for Uri {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(call.parts.uri.clone())
     }
 }
@@ -152,12 +256,14 @@ impl<T> FromCall for Query<T>
 where
     T: DeserializeOwned,
 {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = QueryRejection;
+
+    fn from_call(call: &Call) -> Result<Self, QueryRejection> {
         decode_query(call.parts.uri.query().unwrap_or("")).map(Query)
     }
 }
 
-fn decode_query<T>(query: &str) -> Result<T, Rejection>
+fn decode_query<T>(query: &str) -> Result<T, QueryRejection>
 where
     T: DeserializeOwned,
 {
@@ -165,14 +271,13 @@ where
         return Ok(value);
     }
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-    let message = match serde_path_to_error::deserialize::<_, T>(deserializer) {
-        Ok(_) => "the query string does not fit".to_owned(),
+    Err(match serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Ok(_) => QueryRejection::new(None, "it does not fit".to_owned()),
         Err(err) if err.path().iter().next().is_some() => {
-            format!("the query parameter {} does not fit: {}", err.path(), err.inner())
+            QueryRejection::new(Some(err.path().to_string()), err.inner().to_string())
         }
-        Err(err) => format!("the query string does not fit: {}", err.inner()),
-    };
-    Err(Rejection::new(http::StatusCode::BAD_REQUEST, "invalid_query", message))
+        Err(err) => QueryRejection::new(None, err.inner().to_string()),
+    })
 }
 
 /// The context, decoded into `T`. When it does not fit, the call is answered 400
@@ -184,12 +289,14 @@ impl<T> FromCall for Context<T>
 where
     T: DeserializeOwned,
 {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = ContextRejection;
+
+    fn from_call(call: &Call) -> Result<Self, ContextRejection> {
         decode_context(call).map(Context)
     }
 }
 
-pub(crate) fn decode_context<T>(call: &Call) -> Result<T, Rejection>
+pub(crate) fn decode_context<T>(call: &Call) -> Result<T, ContextRejection>
 where
     T: DeserializeOwned,
 {
@@ -200,12 +307,8 @@ where
     serde_path_to_error::deserialize(&call.request.context).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { "context".to_owned() } else { format!("context.{path}") };
-        invalid_context(format_args!("{path}: {}", err.into_inner()))
+        ContextRejection::new(path, err.into_inner().to_string())
     })
-}
-
-pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Rejection {
-    Rejection::new(http::StatusCode::BAD_REQUEST, "invalid_context", format!("the context does not fit: {detail}"))
 }
 
 /// What the user typed (`input.text`); empty when there is none.
@@ -213,7 +316,9 @@ pub(crate) fn invalid_context(detail: impl std::fmt::Display) -> Rejection {
 pub struct InputText(pub String);
 
 impl FromCall for InputText {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(Self(call.request.input_text().unwrap_or_default().to_owned()))
     }
 }
@@ -223,7 +328,9 @@ impl FromCall for InputText {
 pub struct Intents(pub Vec<Intent>);
 
 impl FromCall for Intents {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(Self(call.request.intents.clone()))
     }
 }
@@ -241,7 +348,9 @@ impl Entities {
 }
 
 impl FromCall for Entities {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(Self(call.request.entities.clone()))
     }
 }
@@ -275,7 +384,9 @@ impl MoveoHeaders {
 }
 
 impl FromCall for MoveoHeaders {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(Self::from_headers(&call.parts.headers))
     }
 }
@@ -289,14 +400,14 @@ impl<T> FromCall for State<T>
 where
     T: Clone + Send + Sync + 'static,
 {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
-        call.state::<T>().cloned().map(State).ok_or_else(|| {
-            tracing::error!(
-                state = std::any::type_name::<T>(),
-                "a handler asked for State<T>, but the router has no state of that type: add it with Router::state"
-            );
-            Rejection::handler_error()
-        })
+    type Rejection = StateRejection;
+
+    fn from_call(call: &Call) -> Result<Self, StateRejection> {
+        call.state::<T>().cloned().map(State).ok_or_else(StateRejection::of::<T>)
+    }
+
+    fn required_state(needs: &mut Vec<StateRequirement>) {
+        needs.push(StateRequirement::of::<T>());
     }
 }
 
@@ -305,7 +416,9 @@ where
 pub struct RawBody(pub Bytes);
 
 impl FromCall for RawBody {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Infallible> {
         Ok(Self(call.body.clone()))
     }
 }
@@ -328,9 +441,11 @@ mod tests {
     fn a_query_decodes_or_names_its_parameter() {
         assert_eq!(decode_query::<Range>("min=3&isClothes=true").unwrap(), Range { min: 3, is_clothes: true });
         let bad = decode_query::<Range>("min=three").unwrap_err();
+        assert_eq!(bad.parameter(), Some("min"));
+        let bad = bad.into_rejection();
         assert_eq!((bad.status().as_u16(), bad.code()), (400, "invalid_query"));
         assert!(bad.message().contains("min"), "{}", bad.message());
-        let missing = decode_query::<Range>("").unwrap_err();
+        let missing = decode_query::<Range>("").unwrap_err().into_rejection();
         assert!(missing.message().contains("missing field `min`"), "{}", missing.message());
     }
 }

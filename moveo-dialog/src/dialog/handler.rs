@@ -1,62 +1,120 @@
 //! Handlers: plain `async fn`s whose arguments are extractors and whose result is
 //! [`IntoReply`].
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::extract::{Call, FromCall};
+use super::extract::{Call, FromCall, StateRequirement};
 use crate::reply::{Reply, ReplyBuilder};
-use crate::serve::{BoxFuture, HandlerError, Rejection};
+use crate::serve::{BoxFuture, IntoRejection, Rejection};
 
-/// What a handler returns: anything that becomes a [`Reply`], or a failure that becomes a 500
-/// `handler_error` and a log line (the caller never sees the details).
+/// What a handler returns, like axum's `IntoResponse`: a reply (200), or a [`Rejection`] that
+/// answers with its own status.
 ///
-/// Implemented for [`Reply`], [`ReplyBuilder`] (built, so a broken limit is a handler error),
-/// and `Result<T, E>` for any `T: IntoReply` and displayable `E`.
+/// Implemented for [`Reply`]; [`ReplyBuilder`] (built; a broken limit is logged and answered
+/// 500 `handler_error`); `String` and `&'static str` (a text reply); [`Rejection`]; and
+/// `Result<T, E>` for any `T: IntoReply` and any `E:` [`IntoRejection`]: a `Rejection` keeps
+/// its status, an opaque error (`Box<dyn Error + Send + Sync>`, `anyhow::Error`, any
+/// `std::error::Error + Send + Sync`) is
+/// answered 500 `handler_error` with its whole chain in the log, never in the body.
+///
+/// ```
+/// use http::StatusCode;
+/// use moveo_dialog::extract::Context;
+/// use moveo_dialog::{Rejection, Reply};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Order { order_id: Option<String> }
+///
+/// async fn track(Context(order): Context<Order>) -> Result<Reply, Rejection> {
+///     let Some(id) = order.order_id else {
+///         return Err(Rejection::new(StatusCode::BAD_REQUEST, "missing_order", "context.order_id is missing"));
+///     };
+///     Ok(Reply::text(format!("Order {id} is on its way.")))
+/// }
+/// # let _ = moveo_dialog::Router::new().node("track", track);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler result",
+    label = "a handler must return a reply",
+    note = "a handler returns `Reply`, `ReplyBuilder`, `String`, `&'static str`, `Rejection`, or `Result<T, E>` with T one of those and E a `Rejection`, `Box<dyn Error + Send + Sync>`, `anyhow::Error` or any `std::error::Error + Send + Sync`"
+)]
 pub trait IntoReply {
-    /// Turns the handler's result into a reply.
+    /// Turns the handler's result into a reply, or the rejection that answers instead.
     ///
     /// # Errors
     ///
-    /// A [`HandlerError`] carrying the message to log.
-    fn into_reply(self) -> Result<Reply, HandlerError>;
+    /// The [`Rejection`] to answer with.
+    fn into_reply(self) -> Result<Reply, Rejection>;
 }
 
 impl IntoReply for Reply {
-    fn into_reply(self) -> Result<Reply, HandlerError> {
+    fn into_reply(self) -> Result<Reply, Rejection> {
         Ok(self)
     }
 }
 
 impl IntoReply for ReplyBuilder {
-    fn into_reply(self) -> Result<Reply, HandlerError> {
-        self.build().map_err(|err| HandlerError::new(format!("the handler built a reply that breaks a limit: {err}")))
+    fn into_reply(self) -> Result<Reply, Rejection> {
+        self.build().map_err(|err| {
+            tracing::error!(error = %err, "the handler built a reply that breaks a limit");
+            Rejection::handler_error()
+        })
+    }
+}
+
+impl IntoReply for String {
+    fn into_reply(self) -> Result<Reply, Rejection> {
+        Ok(Reply::text(self))
+    }
+}
+
+impl IntoReply for &'static str {
+    fn into_reply(self) -> Result<Reply, Rejection> {
+        Ok(Reply::text(self))
+    }
+}
+
+impl IntoReply for Rejection {
+    fn into_reply(self) -> Result<Reply, Rejection> {
+        Err(self)
     }
 }
 
 impl<T, E> IntoReply for Result<T, E>
 where
     T: IntoReply,
-    E: fmt::Display,
+    E: IntoRejection,
 {
-    fn into_reply(self) -> Result<Reply, HandlerError> {
-        match self {
-            Ok(reply) => reply.into_reply(),
-            Err(err) => Err(HandlerError::new(err.to_string())),
-        }
+    fn into_reply(self) -> Result<Reply, Rejection> {
+        self.map_err(IntoRejection::into_rejection)?.into_reply()
     }
 }
 
+/// What a started handler resolves to.
+pub type HandlerFuture = BoxFuture<'static, Result<Reply, Rejection>>;
+
 /// An async function usable as a handler: `Args` is the tuple of its argument types, each
-/// [`FromCall`]. Implemented for functions of up to eight arguments.
+/// [`FromCall`], and its result is [`IntoReply`]. Implemented for functions of up to eight
+/// arguments.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a dialog handler",
+    label = "not a handler",
+    note = "a handler is an `async fn` (or closure returning a future) whose arguments are extractors (`DialogRequest`, `Context<T>`, `Query<T>`, `Uri`, `HeaderMap`, `InputText`, `Intents`, `Entities`, `MoveoHeaders`, `State<T>`, `RawBody`, `Valid<T>`, or an `Option` / `Result` of one), at most eight, and whose result is `IntoReply`",
+    note = "put `#[node(\"...\")]` or `#[intent(\"...\")]` on an `async fn` to have the argument or return type at fault named"
+)]
 pub trait Handler<Args>: Clone + Send + Sync + 'static {
     /// Runs the extractors, then starts the handler.
     ///
     /// # Errors
     ///
     /// The first extractor's rejection.
-    fn call(&self, call: &Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection>;
+    fn call(&self, call: &Call) -> Result<HandlerFuture, Rejection>;
+
+    /// The shared state the handler's extractors need, checked when the server starts.
+    fn required_state(&self) -> Vec<StateRequirement> {
+        Vec::new()
+    }
 }
 
 macro_rules! impl_handler {
@@ -69,10 +127,17 @@ macro_rules! impl_handler {
             $($arg: FromCall + Send,)*
         {
             #[allow(non_snake_case, unused_variables)]
-            fn call(&self, call: &Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection> {
-                $(let $arg = $arg::from_call(call)?;)*
+            fn call(&self, call: &Call) -> Result<HandlerFuture, Rejection> {
+                $(let $arg = $arg::from_call(call).map_err(IntoRejection::into_rejection)?;)*
                 let future = (self)($($arg),*);
                 Ok(Box::pin(async move { future.await.into_reply() }))
+            }
+
+            #[allow(unused_mut)]
+            fn required_state(&self) -> Vec<StateRequirement> {
+                let mut needs = Vec::new();
+                $($arg::required_state(&mut needs);)*
+                needs
             }
         }
     };
@@ -89,8 +154,7 @@ impl_handler!(A1, A2, A3, A4, A5, A6, A7);
 impl_handler!(A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// A handler with its argument types erased.
-pub(crate) type ErasedHandler =
-    Arc<dyn Fn(&Call) -> Result<BoxFuture<'static, Result<Reply, HandlerError>>, Rejection> + Send + Sync>;
+pub(crate) type ErasedHandler = Arc<dyn Fn(&Call) -> Result<HandlerFuture, Rejection> + Send + Sync>;
 
 pub(crate) fn erase<H, Args>(handler: H) -> ErasedHandler
 where

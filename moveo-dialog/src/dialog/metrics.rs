@@ -13,7 +13,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::serve::{Body, json_response};
+use crate::serve::{ResponseBody, json_response};
 
 /// A route label shared with the router's entry, so counting a call allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -85,7 +85,7 @@ impl Metrics {
         self.panics.inc();
     }
 
-    pub(crate) fn render(&self) -> Response<Body> {
+    pub(crate) fn render(&self) -> Response<ResponseBody> {
         let mut text = String::new();
         if encode(&mut text, &self.registry).is_err() {
             return json_response(StatusCode::INTERNAL_SERVER_ERROR, b"{}".to_vec());

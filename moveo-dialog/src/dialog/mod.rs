@@ -7,9 +7,10 @@ pub mod extract;
 mod handler;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod rejections;
 mod router;
 #[cfg(feature = "validate")]
 mod valid;
 
-pub use handler::{Handler, IntoReply};
+pub use handler::{Handler, HandlerFuture, IntoReply};
 pub use router::{DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router};

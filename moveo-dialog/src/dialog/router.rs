@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use http::{Extensions, HeaderName};
 
+use super::extract::StateRequirement;
 use super::handler::{ErasedHandler, Handler, erase};
 use crate::reply::Reply;
 use crate::request::DialogRequest;
@@ -64,6 +65,13 @@ pub(crate) struct Entry {
     pub(crate) label: Arc<str>,
 }
 
+/// The shared state a route's handler needs, checked when the server starts.
+#[derive(Clone)]
+pub(crate) struct Needs {
+    pub(crate) route: Route,
+    pub(crate) state: Vec<StateRequirement>,
+}
+
 /// A router hosted under a path prefix by [`Router::nest`].
 #[derive(Clone)]
 pub(crate) struct Nested {
@@ -79,6 +87,8 @@ pub(crate) struct Inner {
     pub(crate) intents: HashMap<String, (f64, Entry)>,
     pub(crate) fallback: Option<Entry>,
     pub(crate) table: Vec<Route>,
+    /// The state each route needs, in registration order.
+    pub(crate) needs: Vec<Needs>,
     /// Routers hosted under a prefix, longest prefix first.
     pub(crate) nested: Vec<Nested>,
     /// Where this router is mounted ("" at the top); path routes are relative to it.
@@ -164,6 +174,7 @@ impl Router {
                 intents: HashMap::new(),
                 fallback: None,
                 table: Vec::new(),
+                needs: Vec::new(),
                 nested: Vec::new(),
                 mount: String::new(),
                 state: Arc::new(Extensions::new()),
@@ -197,6 +208,7 @@ impl Router {
         H: Handler<Args>,
         Args: 'static,
     {
+        let state = handler.required_state();
         let handler = erase(handler);
         let inner = self.inner();
         match &route {
@@ -232,6 +244,7 @@ impl Router {
                 }
             }
         }
+        inner.needs.push(Needs { route: route.clone(), state });
         inner.table.push(route);
         self
     }

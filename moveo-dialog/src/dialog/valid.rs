@@ -9,7 +9,6 @@ use serde_json::{Map, Value};
 use validator::{Validate, ValidationErrors};
 
 use super::extract::{Call, FromCall};
-use crate::serve::Rejection;
 
 /// The context and the entities (an entity wins over a context key of the same name: it is what
 /// the user just typed), decoded into `T` and validated. Holds `Err` when a field is missing,
@@ -119,7 +118,9 @@ impl<T> FromCall for Valid<T>
 where
     T: DeserializeOwned + Validate,
 {
-    fn from_call(call: &Call) -> Result<Self, Rejection> {
+    type Rejection = std::convert::Infallible;
+
+    fn from_call(call: &Call) -> Result<Self, Self::Rejection> {
         let request = call.request();
         let mut input: Map<String, Value> = request.context.clone();
         for entity in &request.entities {

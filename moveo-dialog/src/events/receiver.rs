@@ -19,7 +19,7 @@ use super::event::{Event, EventDecodeError, EventKind, EventType};
 use super::handler::EventHandler;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
-use crate::serve::{Body, HandlerError, Rejection, ServeError, Startup, json_response};
+use crate::serve::{HandlerError, Rejection, ResponseBody, ServeError, Startup, json_response};
 use crate::verify::{Secret, Verifier, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
@@ -266,7 +266,7 @@ impl EventsReceiver {
     }
 }
 
-fn status_reply(status: &'static str) -> Response<Body> {
+fn status_reply(status: &'static str) -> Response<ResponseBody> {
     json_response(StatusCode::OK, format!(r#"{{"status":"{status}"}}"#).into_bytes())
 }
 
@@ -397,7 +397,7 @@ impl Endpoint for Inner {
         })
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<Event>) -> ((), Response<Body>) {
+    async fn respond(self: Arc<Self>, call: Admitted<Event>) -> ((), Response<ResponseBody>) {
         let headers = call.parts.headers;
         let response = match self.dispatch(call.decoded).await {
             Ok(response) => response,
@@ -433,7 +433,7 @@ impl Inner {
     }
 
     /// Checks the timestamp, de-duplicates and runs the handler of a verified event.
-    async fn dispatch(&self, event: Event) -> Result<Response<Body>, Rejection> {
+    async fn dispatch(&self, event: Event) -> Result<Response<ResponseBody>, Rejection> {
         self.check_timestamp(&event)?;
         let handler = match event.kind.event_type() {
             Some(event_type) => self.handlers.get(&event_type),
@@ -491,7 +491,12 @@ impl Inner {
         }
     }
 
-    async fn deliver(&self, handler: SharedHandler, key: DedupKey, event: Event) -> Result<Response<Body>, Rejection> {
+    async fn deliver(
+        &self,
+        handler: SharedHandler,
+        key: DedupKey,
+        event: Event,
+    ) -> Result<Response<ResponseBody>, Rejection> {
         let Some(guard) = self.claim(&key, false).await? else {
             tracing::debug!(event = %key, "duplicate delivery of a handled event");
             return Ok(status_reply("duplicate"));
@@ -529,7 +534,7 @@ impl Inner {
         handler: SharedHandler,
         key: DedupKey,
         event: Event,
-    ) -> Result<Response<Body>, Rejection> {
+    ) -> Result<Response<ResponseBody>, Rejection> {
         let Some(guard) = self.claim(&key, true).await? else {
             return Ok(status_reply("duplicate"));
         };

@@ -8,11 +8,11 @@ use super::error::ReplyError;
 /// An event response: `{"type": "event", "trigger_node_id": UUID}`: Moveo jumps to that node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use = "an event does nothing until it is added to a reply"]
-pub struct Event {
+pub struct TriggerNode {
     trigger_node_id: String,
 }
 
-impl Event {
+impl TriggerNode {
     /// Triggers the node with this id, a hyphenated UUID.
     pub fn new(trigger_node_id: impl Into<String>) -> Self {
         Self { trigger_node_id: trigger_node_id.into() }

@@ -8,7 +8,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::rejection::{Body, Rejection, json_response};
+use super::rejection::{Rejection, ResponseBody, json_response};
 
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
@@ -21,7 +21,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /healthz` answers 200 on every endpoint, before any check.
-pub(crate) fn healthz(parts: &http::request::Parts) -> Option<http::Response<Body>> {
+pub(crate) fn healthz(parts: &http::request::Parts) -> Option<http::Response<ResponseBody>> {
     (parts.method == Method::GET && parts.uri.path() == "/healthz")
         .then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
 }

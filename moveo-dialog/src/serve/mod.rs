@@ -21,7 +21,7 @@ pub use address::RemoteAddr;
 pub use guard::{BoxFuture, HandlerError};
 pub use pipeline::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
 pub(crate) use rejection::json_response;
-pub use rejection::{Body, Rejection};
+pub use rejection::{IntoRejection, Rejection, ResponseBody};
 pub(crate) use server::Startup;
 pub use server::{
     DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService, ServeError, Server,

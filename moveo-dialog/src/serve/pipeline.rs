@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 
 use super::address::Allowlist;
 use super::body::{check_head, header_str, healthz, read};
-use super::rejection::{Body, Rejection};
+use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
 
 /// The largest body accepted by default: 1 MiB.
@@ -99,10 +99,10 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     fn respond(
         self: Arc<Self>,
         call: Admitted<Self::Decoded>,
-    ) -> impl Future<Output = (Self::Label, Response<Body>)> + Send;
+    ) -> impl Future<Output = (Self::Label, Response<ResponseBody>)> + Send;
 
     /// Answers a call refused at `step`; verification failures are logged as warnings.
-    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<Body> {
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
         log_refusal(step, &rejection, headers);
         rejection.into_response()
     }
@@ -122,7 +122,7 @@ pub(crate) fn log_refusal(step: Step, rejection: &Rejection, headers: &HeaderMap
 }
 
 /// Runs one call through the pipeline.
-pub(crate) async fn run<E, B>(endpoint: Arc<E>, request: Request<B>) -> (E::Label, Response<Body>)
+pub(crate) async fn run<E, B>(endpoint: Arc<E>, request: Request<B>) -> (E::Label, Response<ResponseBody>)
 where
     E: Endpoint,
     B: http_body::Body,
@@ -199,7 +199,7 @@ macro_rules! impl_service {
             B::Data: Send,
             B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         {
-            type Response = http::Response<$crate::serve::Body>;
+            type Response = http::Response<$crate::serve::ResponseBody>;
             type Error = std::convert::Infallible;
             type Future = $crate::serve::BoxFuture<'static, Result<Self::Response, Self::Error>>;
 

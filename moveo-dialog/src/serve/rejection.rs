@@ -11,10 +11,14 @@ use http_body_util::Full;
 use crate::verify::VerifyError;
 
 /// The response body of the dialog router and the events receiver.
-pub type Body = Full<Bytes>;
+pub type ResponseBody = Full<Bytes>;
 
 /// A request that is not answered with a reply: its status, its `error` code and a sentence
-/// for the caller. Extractors return it; the server turns it into a JSON response.
+/// for the caller. Extractors return it, a handler may return it (`Err(rejection)` keeps its
+/// status, see [`IntoRejection`]); the server turns it into a JSON response.
+///
+/// It is deliberately not a `std::error::Error`: an opaque error answers 500, a `Rejection`
+/// answers its own status.
 ///
 /// ```
 /// use http::StatusCode;
@@ -126,7 +130,7 @@ impl Rejection {
 
     /// The JSON response.
     #[must_use]
-    pub fn into_response(self) -> Response<Body> {
+    pub fn into_response(self) -> Response<ResponseBody> {
         let body = serde_json::json!({"error": self.code, "message": self.message});
         let mut response = json_response(self.status, serde_json::to_vec(&body).unwrap_or_default());
         if self.close {
@@ -142,9 +146,69 @@ impl std::fmt::Display for Rejection {
     }
 }
 
-impl std::error::Error for Rejection {}
+/// What the error side of a handler's `Result` becomes, like the error half of axum's
+/// `IntoResponse`.
+///
+/// - A [`Rejection`] (and any type of yours implementing this trait) keeps its status and
+///   `error` code: `Err(Rejection::new(StatusCode::BAD_REQUEST, "missing_phone", ".."))` is a
+///   400 `missing_phone`.
+/// - Any other error: every `std::error::Error + Send + Sync`, `Box<dyn Error + Send + Sync>`,
+///   `anyhow::Error`, `String` and `&str`: whatever converts into
+///   `Box<dyn Error + Send + Sync>`. These are opaque: the answer is 500 `handler_error`, and
+///   the whole chain (every `source()`) is logged, never sent.
+///
+/// A type of yours that implements `std::error::Error` is opaque; to choose its status,
+/// implement this trait for it instead (and not `Error`), or map it to a [`Rejection`]. A
+/// boxed error must be `Box<dyn Error + Send + Sync>` (a plain `Box<dyn Error>` cannot cross
+/// threads, and Rust's coherence rules do not let one impl cover both).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of a handler's `Result`",
+    label = "not a handler error",
+    note = "the error side is a `Rejection` (its status is kept), a type implementing `IntoRejection`, or an opaque error answered 500: any `std::error::Error + Send + Sync`, `Box<dyn Error + Send + Sync>`, `anyhow::Error`, `String`"
+)]
+pub trait IntoRejection {
+    /// The rejection that answers the call.
+    fn into_rejection(self) -> Rejection;
+}
 
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+impl IntoRejection for Rejection {
+    fn into_rejection(self) -> Rejection {
+        self
+    }
+}
+
+impl<E> IntoRejection for E
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn into_rejection(self) -> Rejection {
+        let err: Box<dyn std::error::Error + Send + Sync> = self.into();
+        opaque(&*err)
+    }
+}
+
+/// Logs an opaque error with its whole chain, and answers 500 `handler_error`.
+fn opaque(err: &dyn std::error::Error) -> Rejection {
+    tracing::error!(error = %ErrorChain(err), "the handler failed");
+    Rejection::handler_error()
+}
+
+/// An error and every `source()` below it, as `outer: cause: root cause`.
+pub(crate) struct ErrorChain<'e>(pub(crate) &'e dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
     let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

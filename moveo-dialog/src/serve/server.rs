@@ -25,7 +25,7 @@ use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
 use super::body::healthz;
-use super::rejection::{Body, Rejection};
+use super::rejection::{Rejection, ResponseBody};
 
 /// Requests in flight before the server answers 503 `overloaded`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
@@ -56,6 +56,16 @@ pub enum ServeError {
     BlankSecret {
         /// Which setting: `the router's verify token`, `the events receiver's webhook secret`.
         what: String,
+    },
+    /// A handler takes `State<T>`, but the router has no state of that type.
+    #[error(
+        "the handler of {route} takes State<{state}>, but the router has no state of that type: add it with Router::state"
+    )]
+    MissingState {
+        /// The missing state's type.
+        state: &'static str,
+        /// The route whose handler needs it, such as `node check_stock`.
+        route: String,
     },
     /// The listener failed.
     #[error("the listener failed: {0}")]
@@ -210,8 +220,10 @@ where
 }
 
 /// The response body the server writes: its own answers, or the service's body.
-type ServerBody<B> =
-    Either<Body, http_body_util::combinators::MapFrame<B, fn(Frame<<B as http_body::Body>::Data>) -> Frame<Bytes>>>;
+type ServerBody<B> = Either<
+    ResponseBody,
+    http_body_util::combinators::MapFrame<B, fn(Frame<<B as http_body::Body>::Data>) -> Frame<Bytes>>,
+>;
 
 fn into_bytes_frame<D: Buf>(frame: Frame<D>) -> Frame<Bytes> {
     frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
@@ -349,7 +361,7 @@ impl Shared {
         S::Error: Into<BoxError>,
         B: http_body::Body,
     {
-        let own = |response: Response<Body>| response.map(Either::Left);
+        let own = |response: Response<ResponseBody>| response.map(Either::Left);
         if self.shutting_down.load(Ordering::SeqCst) {
             return own(Rejection::shutting_down().into_response());
         }

@@ -1,0 +1,238 @@
+//! Handlers that say what they mean (issue 13), over real sockets: a handler's `Rejection`
+//! keeps its status, an opaque error is a 500 whose whole chain is logged and never sent,
+//! `String` / `&str` are text replies, failing extractors reach a handler that asks for them,
+//! Moveo's loosely typed context decodes with `moveo_dialog::loose`, and missing state is found
+//! at start-up.
+
+use std::fmt;
+
+use http::StatusCode;
+use moveo_dialog::extract::{Context, ContextRejection, Query, QueryRejection};
+use moveo_dialog::{DialogContext, Rejection, Reply, Router, ServeError, Server, loose};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::support::{TOKEN, TestServer, call_body, capture_logs, send, signed_post};
+
+fn text_of(answer: &crate::support::Answer) -> String {
+    answer.json()["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned()
+}
+
+fn call_with_context(node: &str, context: serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "session_id": "s-1", "context": context,
+        "debug": {"dialog_stack": [{"node_id": "35411a26-cff7-4fb3-a2e9-0e8e6ada048a", "name": node}]}
+    }))
+    .unwrap()
+}
+
+/// An error with two causes below it.
+#[derive(Debug)]
+struct Layered(&'static str, Option<Box<Layered>>);
+
+impl fmt::Display for Layered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Layered {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.1.as_deref().map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+async fn refuses() -> Result<Reply, Rejection> {
+    Err(Rejection::new(StatusCode::BAD_REQUEST, "missing_phone", "context.phone is missing"))
+}
+
+async fn fails_opaquely() -> Result<Reply, Layered> {
+    let root = Layered("connection refused by db.internal:5432", None);
+    let middle = Layered("the stock query failed", Some(Box::new(root)));
+    Err(Layered("cannot check stock", Some(Box::new(middle))))
+}
+
+async fn fails_boxed() -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
+    let parsed: u32 = "many".parse()?;
+    Ok(Reply::text(parsed.to_string()))
+}
+
+// One thread: the capturing subscriber is this thread's default, and every task runs here.
+#[tokio::test(flavor = "current_thread")]
+async fn a_rejection_keeps_its_status_and_an_opaque_error_logs_its_whole_chain() {
+    let (captured, _guard) = capture_logs();
+    let router = Router::new()
+        .verify_token(TOKEN)
+        .node("refuses", refuses)
+        .node("opaque", fails_opaquely)
+        .node("boxed", fails_boxed)
+        .node("string", || async { String::from("a String is a text reply") })
+        .node("str", || async { "a &str is a text reply" })
+        .node("result_string", || async { Ok::<_, Rejection>("ok inside a Result") });
+    let server = TestServer::start(Server::new(router)).await;
+    let ask = |node: &'static str| {
+        let addr = server.addr;
+        async move { send(addr, signed_post("/webhook", TOKEN, &call_body(Some(node), &[]))).await }
+    };
+
+    let refused = ask("refuses").await;
+    assert_eq!((refused.status, refused.error().as_str()), (StatusCode::BAD_REQUEST, "missing_phone"));
+    assert_eq!(refused.json()["message"], "context.phone is missing");
+
+    let opaque = ask("opaque").await;
+    assert_eq!((opaque.status, opaque.error().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "handler_error"));
+    let body = String::from_utf8_lossy(&opaque.body).into_owned();
+    assert!(!body.contains("db.internal") && !body.contains("stock"), "details stay out of the body: {body}");
+    let logs = captured.text();
+    let line = logs.lines().find(|line| line.contains("cannot check stock")).unwrap_or_else(|| panic!("{logs}"));
+    assert!(
+        line.contains("cannot check stock: the stock query failed: connection refused by db.internal:5432"),
+        "the whole chain, in order: {line}"
+    );
+
+    let boxed = ask("boxed").await;
+    assert_eq!((boxed.status, boxed.error().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "handler_error"));
+    assert!(captured.text().contains("invalid digit found in string"));
+
+    assert_eq!(text_of(&ask("string").await), "a String is a text reply");
+    assert_eq!(text_of(&ask("str").await), "a &str is a text reply");
+    assert_eq!(text_of(&ask("result_string").await), "ok inside a Result");
+}
+
+#[derive(Debug, Deserialize)]
+struct Price {
+    #[serde(deserialize_with = "loose::number")]
+    price: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)]
+struct StrictPrice {
+    price: u64,
+}
+
+async fn quote(price: Result<Context<StrictPrice>, ContextRejection>) -> Reply {
+    match price {
+        Ok(Context(price)) => Reply::text(format!("{} EUR", price.price)),
+        Err(why) => Reply::text(format!("Which price? {} did not fit", why.path())),
+    }
+}
+
+async fn maybe(price: Option<Context<StrictPrice>>) -> Reply {
+    Reply::text(if price.is_some() { "a price" } else { "no price" })
+}
+
+#[derive(Debug, Deserialize)]
+struct Page {
+    #[allow(dead_code)]
+    page: u32,
+}
+
+async fn paged(page: Result<Query<Page>, QueryRejection>) -> Reply {
+    match page {
+        Ok(Query(page)) => Reply::text(format!("page {}", page.page)),
+        Err(why) => Reply::text(format!("bad {}", why.parameter().unwrap_or("?"))),
+    }
+}
+
+#[tokio::test]
+async fn a_failing_extractor_reaches_a_handler_that_asks_for_it() {
+    let router = Router::new()
+        .verify_token(TOKEN)
+        .node("quote", quote)
+        .node("maybe", maybe)
+        .node("loose", |Context(price): Context<Price>| async move { Reply::text(format!("{} EUR", price.price)) })
+        .node("strict", |Context(price): Context<StrictPrice>| async move { Reply::text(price.price.to_string()) })
+        .path("/paged", paged);
+    let server = TestServer::start(Server::new(router)).await;
+    let ask = |node: &'static str, context: serde_json::Value| {
+        let addr = server.addr;
+        async move { send(addr, signed_post("/webhook", TOKEN, &call_with_context(node, context))).await }
+    };
+
+    // Moveo's own sample sends the price as a string.
+    let as_string = serde_json::json!({"price": "100000"});
+    let answer = ask("quote", as_string.clone()).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(text_of(&answer), "Which price? context.price did not fit");
+    assert_eq!(text_of(&ask("maybe", as_string.clone()).await), "no price");
+    assert_eq!(text_of(&ask("maybe", serde_json::json!({"price": 3})).await), "a price");
+    assert_eq!(text_of(&ask("loose", as_string.clone()).await), "100000 EUR");
+    assert_eq!(text_of(&ask("loose", serde_json::json!({"price": 7})).await), "7 EUR");
+    // Without `Result`, the same context is still a 400 naming the path.
+    let strict = ask("strict", as_string).await;
+    assert_eq!((strict.status, strict.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_context"));
+    assert!(strict.json()["message"].as_str().unwrap().contains("context.price"));
+
+    let body = call_body(None, &[]);
+    assert_eq!(text_of(&send(server.addr, signed_post("/paged?page=2", TOKEN, &body)).await), "page 2");
+    assert_eq!(text_of(&send(server.addr, signed_post("/paged?page=two", TOKEN, &body)).await), "bad page");
+}
+
+#[derive(Clone)]
+struct Inventory;
+
+#[tokio::test]
+async fn a_missing_state_refuses_to_start_naming_the_type_and_the_route() {
+    use moveo_dialog::extract::State;
+    let router = Router::new()
+        .verify_token(TOKEN)
+        .node("check_stock", |State(_): State<Inventory>| async { Reply::text("x") })
+        .node("other", || async { Reply::text("y") });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let refused = Server::new(router.clone()).serve_with_shutdown(listener, std::future::pending()).await.unwrap_err();
+    let ServeError::MissingState { state, route } = &refused else { panic!("{refused}") };
+    assert!(state.ends_with("Inventory"), "{state}");
+    assert_eq!(route, "node check_stock");
+    assert!(format!("{refused:?}").contains("Router::state"), "Debug is the sentence: {refused:?}");
+
+    // With the state added (even after the route), it starts and answers.
+    let server = TestServer::start(Server::new(router.state(Inventory))).await;
+    let answer = send(server.addr, signed_post("/webhook", TOKEN, &call_body(Some("check_stock"), &[]))).await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, DialogContext)]
+#[serde(rename_all = "camelCase")]
+struct Customer {
+    first_name: String,
+    loyalty_points: u32,
+    #[serde(rename = "ZIP")]
+    zip_code: String,
+    #[serde(rename(serialize = "vipLevel", deserialize = "vip"))]
+    vip_level: Option<u8>,
+    is_returning: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, DialogContext)]
+#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
+struct Shouting {
+    order_id: String,
+    total_cents: i64,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// For random values, every field serde writes is in the reply's context under serde's key,
+    /// with serde's value: the derive drops nothing and renames nothing differently.
+    #[test]
+    fn every_written_field_is_in_the_context_under_serdes_key(
+        first_name in "\\PC{0,20}",
+        loyalty_points in any::<u32>(),
+        zip_code in "[0-9]{5}",
+        vip_level in proptest::option::of(any::<u8>()),
+        is_returning in any::<bool>(),
+        order_id in "[A-Z0-9]{1,8}",
+        total_cents in any::<i64>(),
+    ) {
+        let customer = Customer { first_name, loyalty_points, zip_code, vip_level, is_returning };
+        let shouting = Shouting { order_id, total_cents };
+        let reply = Reply::builder().context_update(&customer).context_update(&shouting).build().unwrap();
+        let context = serde_json::to_value(reply.context()).unwrap();
+        let mut expected = serde_json::to_value(&customer).unwrap();
+        expected.as_object_mut().unwrap().extend(serde_json::to_value(&shouting).unwrap().as_object().unwrap().clone());
+        prop_assert_eq!(&context, &expected);
+        prop_assert!(context.get("firstName").is_some() && context.get("ORDER-ID").is_some());
+    }
+}
