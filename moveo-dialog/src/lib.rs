@@ -122,11 +122,11 @@
 //! |---|---|---|---|
 //! | `server` | yes | the router, extractors, the hyper 1 server and the tower `Service` | hyper, hyper-util, tokio, tower, tracing |
 //! | `macros` | yes | `#[node]`, `#[intent]`, `#[derive(DialogContext)]` | `moveo-dialog-macros` (syn, quote) |
-//! | `metrics` | no | `GET /metrics` in Prometheus text format ([`Router::metrics`]) | prometheus-client |
-//! | `redis` | no | [`events::RedisStore`]: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
-//! | `validate` | no | [`extract::Valid`]: what the user typed, checked with `validator` | validator |
-//! | `client` | no | [`client::Client`]: the custom-integration REST API | reqwest (rustls with ring, no OpenSSL) |
-//! | `testing` | no | [`testing`]: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
+//! | `metrics` | no | `GET /metrics` in Prometheus text format (`Router::metrics`) | prometheus-client |
+//! | `redis` | no | `events::RedisStore`: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
+//! | `validate` | no | `extract::Valid`: what the user typed, checked with `validator` | validator |
+//! | `client` | no | `client::Client`: the custom-integration REST API | reqwest (rustls with ring, no OpenSSL) |
+//! | `testing` | no | `testing`: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
 //! ## The crate's map

@@ -1,6 +1,6 @@
-//! The dialog webhook layer over [`serve`](crate::serve): the [`Router`](router::Router) picks
+//! The dialog webhook layer over [`serve`](crate::serve): the [`Router`] picks
 //! a handler by path, node, intent or fallback; handlers are `async fn`s whose arguments are
-//! [extractors](extract) and whose result is [`IntoReply`](handler::IntoReply).
+//! [extractors](extract) and whose result is [`IntoReply`].
 
 mod endpoint;
 pub mod extract;

@@ -426,7 +426,8 @@ impl Router {
         self
     }
 
-    /// How long the body may take to arrive (default 10 s); then 408.
+    /// How long the body may take to arrive (default 10 s); then 503 `body_timeout` and the
+    /// connection is closed.
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.inner().gate.body_timeout = timeout;
         self

@@ -1,12 +1,14 @@
 //! The checks every endpoint runs before it reads a body (method, content type, encoding and
 //! declared size), then the body itself under a size limit and a timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::rejection::{Rejection, ResponseBody, json_response};
 
@@ -47,8 +49,48 @@ pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(
     Ok(())
 }
 
-/// Reads the body: 413 as soon as it passes `limit`, without reading the rest; 408 when it
-/// takes longer than `timeout`.
+/// The body bytes a server's endpoints may hold at once, shared by every request of that
+/// server (the server puts it in each request's extensions).
+#[derive(Clone)]
+pub(crate) struct BodyBudget(Arc<Semaphore>);
+
+impl BodyBudget {
+    pub(crate) fn new(bytes: usize) -> Self {
+        Self(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
+    }
+
+    /// Reserves `bytes`, or `None` when they do not fit now.
+    fn reserve(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
+        let bytes = u32::try_from(bytes).ok()?;
+        Arc::clone(&self.0).try_acquire_many_owned(bytes).ok()
+    }
+}
+
+/// The body bytes reserved for one request; released when the call is answered.
+pub(crate) type Reservation = Option<OwnedSemaphorePermit>;
+
+/// Reserves room for the body in the server's budget (when the request came through a
+/// [`Server`](crate::Server)): its declared length, or `limit` when it declares none.
+///
+/// # Errors
+///
+/// 503 `overloaded` when the budget is spent.
+pub(crate) fn reserve(parts: &http::request::Parts, limit: usize) -> Result<Reservation, Rejection> {
+    let Some(budget) = parts.extensions.get::<BodyBudget>() else { return Ok(None) };
+    let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<usize>().ok());
+    let bytes = declared.unwrap_or(limit).min(limit);
+    match budget.reserve(bytes) {
+        Some(permit) => Ok(Some(permit)),
+        None => {
+            tracing::warn!(bytes, "the server's body budget is spent: refusing a body before reading it");
+            Err(Rejection::overloaded())
+        }
+    }
+}
+
+/// Reads the body: 413 as soon as it passes `limit`, without reading the rest; 503
+/// `body_timeout` (with `Connection: close`) when it takes longer than `timeout`, a status a
+/// retry can fix.
 pub(crate) async fn read<B>(body: B, limit: usize, timeout: Duration) -> Result<Bytes, Rejection>
 where
     B: http_body::Body,

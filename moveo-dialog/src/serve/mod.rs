@@ -11,6 +11,7 @@
 
 mod address;
 pub(crate) mod body;
+mod connections;
 pub(crate) mod guard;
 pub(crate) mod pipeline;
 mod rejection;
@@ -24,6 +25,6 @@ pub(crate) use rejection::json_response;
 pub use rejection::{IntoRejection, Rejection, ResponseBody};
 pub(crate) use server::Startup;
 pub use server::{
-    DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService, ServeError, Server,
+    DEFAULT_BODY_BUDGET, DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService, ServeError, Server,
     shutdown_signal,
 };

@@ -13,7 +13,7 @@ use http::{HeaderMap, Request, Response};
 use serde::de::DeserializeOwned;
 
 use super::address::Allowlist;
-use super::body::{check_head, header_str, healthz, read};
+use super::body::{check_head, header_str, healthz, read, reserve};
 use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
 
@@ -142,6 +142,10 @@ where
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
     }
+    let _reservation = match reserve(&parts, gate.body_limit) {
+        Ok(reservation) => reservation,
+        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+    };
     let body = match read(body, gate.body_limit, gate.body_timeout).await {
         Ok(body) => body,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),

@@ -24,13 +24,19 @@ use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
-use super::body::healthz;
+use super::body::{BodyBudget, healthz};
+use super::connections::{Admission, Connections, GuardedBody, default_max_connections};
 use super::rejection::{Rejection, ResponseBody};
 
 /// Requests in flight before the server answers 503 `overloaded`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
-/// How long a client may take to send its request head.
+/// How long a connection may sit without a request in flight: from accept to its first request
+/// head, and between keep-alive requests.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Body bytes held in memory at once, over all requests: 64 MiB.
+pub const DEFAULT_BODY_BUDGET: usize = 64 * 1024 * 1024;
+/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
+const HTTP2_KEEP_ALIVE: (Duration, Duration) = (Duration::from_secs(20), Duration::from_secs(10));
 /// How long shutdown waits for requests in flight.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
@@ -137,8 +143,10 @@ fn startup_of(service: &dyn Any) -> Option<&dyn Startup> {
 pub struct Server<S> {
     service: S,
     max_in_flight: usize,
+    max_connections: usize,
     header_read_timeout: Duration,
     grace_period: Duration,
+    body_budget: usize,
 }
 
 impl<S> fmt::Debug for Server<S> {
@@ -146,7 +154,9 @@ impl<S> fmt::Debug for Server<S> {
         f.debug_struct("Server")
             .field("service", &std::any::type_name::<S>())
             .field("max_in_flight", &self.max_in_flight)
+            .field("max_connections", &self.max_connections)
             .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_budget", &self.body_budget)
             .field("grace_period", &self.grace_period)
             .finish()
     }
@@ -158,9 +168,29 @@ impl<S> Server<S> {
         Self {
             service,
             max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: default_max_connections(),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             grace_period: DEFAULT_GRACE_PERIOD,
+            body_budget: DEFAULT_BODY_BUDGET,
         }
+    }
+
+    /// Connections held at once (default: the process's open-file limit less an eighth and 32,
+    /// so the accept loop never runs out of descriptors). At the cap, a new connection makes
+    /// the longest-idle one close; a connection with a request in flight is never closed for a
+    /// newcomer, and when every connection is busy the newcomer is closed instead.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections.max(1);
+        self
+    }
+
+    /// Body bytes the server's endpoints may hold in memory at once, over all requests
+    /// (default 64 MiB). A body is counted at its declared `Content-Length` (or at its
+    /// endpoint's body limit when it has none) before it is read; a call that does not fit is
+    /// answered 503 `overloaded` without reading it.
+    pub fn body_budget(mut self, bytes: usize) -> Self {
+        self.body_budget = bytes;
+        self
     }
 
     /// Requests in flight before new ones get 503 `overloaded` (default 4096).
@@ -169,8 +199,11 @@ impl<S> Server<S> {
         self
     }
 
-    /// How long a client may take to send a request head before its connection is closed
-    /// (default 10 s), so trickling clients cannot pin the server.
+    /// How long a connection may go without a request in flight before it is closed (default
+    /// 10 s): counted from the moment it is accepted (so protocol detection, a partial HTTP/2
+    /// preface and a trickled request head all count) and again after each response (idle
+    /// keep-alive, on HTTP/1.1 and HTTP/2 alike). Trickling and silent clients cannot pin the
+    /// server.
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
@@ -269,17 +302,24 @@ where
         let shared = Arc::new(Shared {
             in_flight: Arc::new(Semaphore::new(self.max_in_flight)),
             shutting_down: AtomicBool::new(false),
+            connections: Arc::new(Connections::new(self.max_connections, self.header_read_timeout)),
+            budget: BodyBudget::new(self.body_budget),
         });
+        tracing::debug!(max_connections = self.max_connections, body_budget = self.body_budget, "limits");
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
-        builder.http2().timer(TokioTimer::new());
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(HTTP2_KEEP_ALIVE.0)
+            .keep_alive_timeout(HTTP2_KEEP_ALIVE.1);
         let graceful = GracefulShutdown::new();
         let mut signal = std::pin::pin!(signal);
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, Some(graceful.watcher())),
-                    Err(err) => accept_failed(err).await,
+                    Err(err) => accept_failed(&shared, err).await,
                 },
                 () = &mut signal => break,
             }
@@ -302,7 +342,7 @@ where
                 }
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, None),
-                    Err(err) => accept_failed(err).await,
+                    Err(err) => accept_failed(&shared, err).await,
                 },
             }
         }
@@ -310,15 +350,23 @@ where
     }
 }
 
-/// Accept errors (too many open files, a reset before accept) are passing: log, pause, go on.
-async fn accept_failed(err: std::io::Error) {
+/// Accept errors are passing: a reset before accept, or the process out of file descriptors
+/// (then the longest-idle connection is closed to free one). Log, pause, go on; the pause keeps
+/// a persistent error from spinning the loop.
+async fn accept_failed(shared: &Shared, err: std::io::Error) {
+    let out_of_descriptors = matches!(err.raw_os_error(), Some(23 | 24)); // ENFILE, EMFILE
+    if out_of_descriptors {
+        shared.connections.evict_one();
+    }
     tracing::warn!(error = %err, "accept failed");
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    tokio::time::sleep(Duration::from_millis(if out_of_descriptors { 50 } else { 10 })).await;
 }
 
 struct Shared {
     in_flight: Arc<Semaphore>,
     shutting_down: AtomicBool,
+    connections: Arc<Connections>,
+    budget: BodyBudget,
 }
 
 fn spawn_connection<S: HttpService>(
@@ -329,21 +377,36 @@ fn spawn_connection<S: HttpService>(
     peer: SocketAddr,
     watcher: Option<Watcher>,
 ) {
+    let (id, activity) = match shared.connections.admit() {
+        Admission::Serve(id, activity) => (id, activity),
+        Admission::Full => {
+            tracing::warn!(%peer, "every connection is busy: closing a new one");
+            return;
+        }
+    };
     let _ = stream.set_nodelay(true);
-    let shared = Arc::clone(shared);
+    let connection_shared = Arc::clone(shared);
     let service = service.clone();
+    let requests = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let shared = Arc::clone(&shared);
+        let shared = Arc::clone(&connection_shared);
+        let guard = requests.begin(&shared.connections);
         let service = service.clone();
-        async move { Ok::<_, Infallible>(shared.answer(service, request, peer).await) }
+        async move {
+            let response = shared.answer(service, request, peer).await;
+            Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, guard)))
+        }
     });
     let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+    let shared = Arc::clone(shared);
     tokio::spawn(async move {
+        let connections = &shared.connections;
         let result = match watcher {
-            Some(watcher) => watcher.watch(connection).await,
-            None => connection.await,
+            Some(watcher) => connections.watch(&activity, watcher.watch(connection)).await,
+            None => connections.watch(&activity, connection).await,
         };
-        if let Err(err) = result {
+        connections.remove(id);
+        if let Some(Err(err)) = result {
             tracing::debug!(error = %err, %peer, "connection ended with an error");
         }
     });
@@ -373,7 +436,9 @@ impl Shared {
         let Ok(_permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
             return own(Rejection::overloaded().into_response());
         };
-        request.extensions_mut().insert(RemoteAddr(peer));
+        let extensions = request.extensions_mut();
+        extensions.insert(RemoteAddr(peer));
+        extensions.insert(self.budget.clone());
         match service.oneshot(request).await {
             Ok(response) => response.map(|body| Either::Right(body.map_frame(into_bytes_frame as fn(_) -> _))),
             Err(err) => {

@@ -1,0 +1,258 @@
+//! The connections a server holds: how many at most, how long one may sit idle (no request in
+//! flight, from the moment it is accepted, during protocol detection, a partial HTTP/2
+//! preface, a slow request head, or between keep-alive requests), and which idle one to close
+//! when a new one arrives at the cap. A connection with a request in flight is never closed
+//! for a newcomer.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+/// One connection's activity, shared by its requests and its watchdog.
+pub(crate) struct Activity {
+    /// Requests whose response is not fully sent yet.
+    in_flight: AtomicUsize,
+    /// When the connection last became idle, in milliseconds since the server started.
+    idle_since_ms: AtomicU64,
+    /// Asks the watchdog to close the connection if it is idle.
+    evict: Notify,
+}
+
+impl Activity {
+    fn idle_since(&self, epoch: Instant) -> Option<Instant> {
+        (self.in_flight.load(Ordering::Acquire) == 0)
+            .then(|| epoch + Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire)))
+    }
+
+    /// Marks a request as started; the returned guard marks it finished when dropped.
+    pub(crate) fn begin(self: &Arc<Self>, connections: &Arc<Connections>) -> RequestGuard {
+        self.in_flight.fetch_add(1, Ordering::AcqRel);
+        RequestGuard { activity: Arc::clone(self), connections: Arc::clone(connections) }
+    }
+}
+
+/// Held while a request is in flight: from its head to the last byte of its response.
+pub(crate) struct RequestGuard {
+    activity: Arc<Activity>,
+    connections: Arc<Connections>,
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        // Record the idle time before the count reaches 0, so an idle connection is never seen
+        // with a stale time.
+        self.activity.idle_since_ms.store(self.connections.now_ms(), Ordering::Release);
+        self.activity.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Every live connection of one server.
+pub(crate) struct Connections {
+    max: usize,
+    idle_timeout: Duration,
+    epoch: Instant,
+    next_id: AtomicU64,
+    live: Mutex<HashMap<u64, Arc<Activity>>>,
+}
+
+/// What to do with a newly accepted connection.
+pub(crate) enum Admission {
+    /// Serve it, under this id and activity record.
+    Serve(u64, Arc<Activity>),
+    /// Every connection is busy: close the new one.
+    Full,
+}
+
+impl Connections {
+    pub(crate) fn new(max: usize, idle_timeout: Duration) -> Self {
+        Self {
+            max: max.max(1),
+            idle_timeout,
+            epoch: Instant::now(),
+            next_id: AtomicU64::new(0),
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn live(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Activity>>> {
+        self.live.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Admits a new connection; at the cap, the longest-idle connection is asked to close to
+    /// make room, and when none is idle the new one is refused.
+    pub(crate) fn admit(&self) -> Admission {
+        let mut live = self.live();
+        if live.len() >= self.max && !Self::evict_oldest_idle(&live, self.epoch) {
+            return Admission::Full;
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let activity = Arc::new(Activity {
+            in_flight: AtomicUsize::new(0),
+            idle_since_ms: AtomicU64::new(self.now_ms()),
+            evict: Notify::new(),
+        });
+        live.insert(id, Arc::clone(&activity));
+        Admission::Serve(id, activity)
+    }
+
+    /// Asks the longest-idle connection to close (when the process is out of file
+    /// descriptors, say). Returns whether there was one.
+    pub(crate) fn evict_one(&self) -> bool {
+        Self::evict_oldest_idle(&self.live(), self.epoch)
+    }
+
+    fn evict_oldest_idle(live: &HashMap<u64, Arc<Activity>>, epoch: Instant) -> bool {
+        let oldest = live
+            .values()
+            .filter_map(|activity| activity.idle_since(epoch).map(|since| (since, activity)))
+            .min_by_key(|(since, _)| *since);
+        match oldest {
+            Some((_, activity)) => {
+                activity.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        self.live().remove(&id);
+    }
+
+    /// Runs `connection` until it ends, or until it has been idle for the idle timeout, or
+    /// until it is evicted while idle; then drops it, which closes the socket.
+    pub(crate) async fn watch<F>(&self, activity: &Activity, connection: F) -> Option<F::Output>
+    where
+        F: std::future::Future,
+    {
+        let mut connection = std::pin::pin!(connection);
+        let mut check_at = Instant::now() + self.idle_timeout;
+        loop {
+            tokio::select! {
+                output = &mut connection => return Some(output),
+                () = tokio::time::sleep_until(check_at) => match activity.idle_since(self.epoch) {
+                    Some(since) if since + self.idle_timeout <= Instant::now() => {
+                        tracing::debug!(idle_ms = self.idle_timeout.as_millis() as u64, "closing an idle connection");
+                        return None;
+                    }
+                    Some(since) => check_at = since + self.idle_timeout,
+                    None => check_at = Instant::now() + self.idle_timeout,
+                },
+                () = activity.evict.notified() => {
+                    if activity.idle_since(self.epoch).is_some() {
+                        tracing::debug!("closing an idle connection to make room for a new one");
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that keeps its request counted as in flight until it is sent.
+    pub(crate) struct GuardedBody<B> {
+        #[pin]
+        inner: B,
+        guard: Option<RequestGuard>,
+    }
+}
+
+impl<B> GuardedBody<B> {
+    pub(crate) fn new(inner: B, guard: RequestGuard) -> Self {
+        Self { inner, guard: Some(guard) }
+    }
+}
+
+impl<B> Body for GuardedBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            this.guard.take();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The default connection cap: the process's open-file limit less room for the listener,
+/// logs, databases and outgoing calls (Linux: read from `/proc/self/limits`; elsewhere 1024).
+pub(crate) fn default_max_connections() -> usize {
+    let soft = std::fs::read_to_string("/proc/self/limits").ok().and_then(|limits| {
+        limits
+            .lines()
+            .find(|line| line.starts_with("Max open files"))
+            .and_then(|line| line.split_whitespace().nth(3))
+            .and_then(|soft| soft.parse::<usize>().ok())
+    });
+    let soft = soft.unwrap_or(1024);
+    soft.saturating_sub(soft / 8).saturating_sub(32).max(16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_idle_connection_is_closed_after_the_timeout_and_a_busy_one_is_not() {
+        let connections = Arc::new(Connections::new(4, Duration::from_secs(10)));
+        let Admission::Serve(_, idle) = connections.admit() else { panic!() };
+        let closed = connections.watch(&idle, std::future::pending::<()>()).await;
+        assert!(closed.is_none(), "an idle connection is closed");
+
+        let Admission::Serve(_, busy) = connections.admit() else { panic!() };
+        let guard = busy.begin(&connections);
+        let finished = connections.watch(&busy, tokio::time::sleep(Duration::from_secs(60))).await;
+        assert!(finished.is_some(), "a connection with a request in flight runs to its end");
+        drop(guard);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn at_the_cap_the_oldest_idle_connection_makes_room_and_busy_ones_stay() {
+        let connections = Arc::new(Connections::new(2, Duration::from_secs(10)));
+        let Admission::Serve(first, oldest) = connections.admit() else { panic!() };
+        tokio::time::advance(Duration::from_millis(5)).await;
+        let Admission::Serve(_, busy) = connections.admit() else { panic!() };
+        let _guard = busy.begin(&connections);
+        // A third connection asks the oldest idle one to close.
+        let Admission::Serve(_, _third) = connections.admit() else { panic!() };
+        let closed = connections.watch(&oldest, std::future::pending::<()>());
+        assert!(tokio::time::timeout(Duration::from_millis(1), closed).await.unwrap().is_none());
+        connections.remove(first);
+        // With every connection busy, a newcomer is refused.
+        let _busy_too = _third.begin(&connections);
+        assert!(matches!(connections.admit(), Admission::Full));
+    }
+
+    #[test]
+    fn the_default_cap_stays_below_the_file_limit() {
+        let cap = default_max_connections();
+        assert!((16..20_000_000).contains(&cap), "{cap}");
+    }
+}
