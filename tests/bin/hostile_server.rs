@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! hostile-server dialog                 # POST /webhook: nodes `slow` (300 ms) and `fast`
+//! hostile-server dialog-idle MS         # the same, closing connections idle for MS ms
 //! hostile-server events LOG [ADDR]      # POST /events: appends each handled request_id to LOG
 //! ```
 //! The token / secret is `hostile-secret`.
@@ -48,6 +49,14 @@ async fn main() -> ExitCode {
         ["dialog"] => {
             let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
             run(Server::new(router).grace_period(Duration::from_secs(5)), "127.0.0.1:0").await
+        }
+        ["dialog-idle", millis] => {
+            let Ok(millis) = millis.parse() else {
+                eprintln!("dialog-idle takes milliseconds");
+                return ExitCode::from(2);
+            };
+            let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
+            run(Server::new(router).header_read_timeout(Duration::from_millis(millis)), "127.0.0.1:0").await
         }
         ["events", log] => run(Server::new(events((*log).to_owned())), "127.0.0.1:0").await,
         ["events", log, addr] => run(Server::new(events((*log).to_owned())), addr).await,

@@ -283,13 +283,25 @@ async fn a_burst_of_handler_panics_is_answered_500_and_contained() {
 
 /// The test server process (`tests/bin/hostile_server.rs`) and the address it printed.
 pub(crate) async fn spawn_server(args: &[&str]) -> (tokio::process::Child, SocketAddr) {
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_hostile-server"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_hostile-server"));
+    command.args(args);
+    spawn(command).await
+}
+
+/// The test server process, under an open-file limit of `limit` (`ulimit -n`, then `exec`, so
+/// the child is the server itself).
+pub(crate) async fn spawn_server_with_fd_limit(limit: u32, args: &[&str]) -> (tokio::process::Child, SocketAddr) {
+    let mut command = tokio::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_hostile-server"))
+        .args(args);
+    spawn(command).await
+}
+
+async fn spawn(mut command: tokio::process::Command) -> (tokio::process::Child, SocketAddr) {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await.unwrap().unwrap().unwrap();
     let addr = line.strip_prefix("listening on ").unwrap().parse().unwrap();

@@ -5,6 +5,7 @@ mod chat;
 mod client;
 mod events;
 mod examples_apps;
+mod exhaustion;
 mod faults;
 mod fixtures;
 mod handlers;

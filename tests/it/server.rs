@@ -232,24 +232,55 @@ async fn the_address_allowlist_and_trusted_proxy_header() {
     let answer = post_signed(moveo_only.addr, "/webhook", &call_body(None, &[])).await;
     assert_eq!((answer.status, answer.error().as_str()), (StatusCode::UNAUTHORIZED, "address_not_allowed"));
 
-    let loopback = start(base().allow_ips(["127.0.0.1".parse().unwrap()]).fallback(|| named("ok"))).await;
+    let loopback =
+        start(base().allow_ips(["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]).fallback(|| named("ok"))).await;
     assert_eq!(post_signed(loopback.addr, "/webhook", &call_body(None, &[])).await.status, StatusCode::OK);
 
-    let proxied = start(
-        base()
-            .allow_ips(moveo_dialog::verify::MOVEO_IPS)
-            .trusted_proxy_header(http::HeaderName::from_static("x-forwarded-for"))
-            .fallback(|| named("ok")),
-    )
-    .await;
     let with_forwarded = |value: &str| {
         let mut request = signed_post("/webhook", TOKEN, &call_body(None, &[]));
         request.headers_mut().insert("x-forwarded-for", value.parse().unwrap());
         request
     };
+    let forwarded_for = || http::HeaderName::from_static("x-forwarded-for");
+    // The header alone, from a peer that is not a trusted proxy, is ignored: a client cannot
+    // claim Moveo's address.
+    let spoofable = start(
+        base()
+            .allow_ips(moveo_dialog::verify::MOVEO_IPS)
+            .trusted_proxy_header(forwarded_for())
+            .fallback(|| named("ok")),
+    )
+    .await;
+    assert_eq!(send(spoofable.addr, with_forwarded("18.192.167.150")).await.error(), "address_not_allowed");
+
+    let proxied = start(
+        base()
+            .allow_ips(moveo_dialog::verify::MOVEO_IPS)
+            .trusted_proxy_header(forwarded_for())
+            .trusted_proxies(["127.0.0.0/8".parse::<moveo_dialog::serve::IpNet>().unwrap()])
+            .fallback(|| named("ok")),
+    )
+    .await;
     // The last address is the one the trusted proxy saw; the first is the client's claim.
     assert_eq!(send(proxied.addr, with_forwarded("10.0.0.1, 18.192.167.150")).await.status, StatusCode::OK);
     assert_eq!(send(proxied.addr, with_forwarded("18.192.167.150, 10.0.0.1")).await.error(), "address_not_allowed");
+
+    // Trusted hops are skipped, right to left; ranges are CIDR.
+    let chained = start(
+        base()
+            .allow_ips(["18.192.167.0/24".parse::<moveo_dialog::serve::IpNet>().unwrap()])
+            .trusted_proxy_header(forwarded_for())
+            .trusted_proxies(
+                ["127.0.0.0/8", "10.0.0.0/8"].map(|range| range.parse::<moveo_dialog::serve::IpNet>().unwrap()),
+            )
+            .fallback(|| named("ok")),
+    )
+    .await;
+    assert_eq!(send(chained.addr, with_forwarded("6.6.6.6, 18.192.167.150, 10.0.0.1")).await.status, StatusCode::OK);
+    assert_eq!(
+        send(chained.addr, with_forwarded("18.192.167.150, 6.6.6.6, 10.0.0.1")).await.error(),
+        "address_not_allowed"
+    );
 }
 
 #[tokio::test]

@@ -225,6 +225,14 @@ impl Startup for Router {
         lines.extend(inner.nested.iter().flat_map(|nested| nested.router.describe()));
         lines
     }
+
+    fn warnings(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let mut lines: Vec<String> =
+            inner.gate.addresses.warning().map(|warning| self.named(warning)).into_iter().collect();
+        lines.extend(inner.nested.iter().flat_map(|nested| nested.router.warnings()));
+        lines
+    }
 }
 
 impl Router {

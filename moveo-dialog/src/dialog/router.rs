@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +12,7 @@ use super::extract::StateRequirement;
 use super::handler::{ErasedHandler, Handler, erase};
 use crate::reply::Reply;
 use crate::request::DialogRequest;
-use crate::serve::Allowlist;
+use crate::serve::IpNet;
 use crate::serve::pipeline::Gate;
 use crate::verify::{Secret, Verifier, VerifyError};
 
@@ -97,7 +96,6 @@ pub(crate) struct Inner {
     pub(crate) gate: Gate,
     pub(crate) tokens: Vec<Secret>,
     pub(crate) accept_body_token: bool,
-    pub(crate) proxy_header: Option<HeaderName>,
     pub(crate) deadline: Duration,
     pub(crate) deadline_fallback: Option<Arc<[u8]>>,
     /// The label of calls answered before a route was chosen.
@@ -181,7 +179,6 @@ impl Router {
                 gate: Gate::new(VerifyError::BadVerifyToken),
                 tokens: Vec::new(),
                 accept_body_token: false,
-                proxy_header: None,
                 deadline: DEFAULT_DEADLINE,
                 deadline_fallback: None,
                 unrouted_label: Arc::from("-"),
@@ -397,26 +394,37 @@ impl Router {
         self
     }
 
-    /// Answers only callers from these addresses (401 `address_not_allowed` for others), such
-    /// as [`MOVEO_IPS`](crate::verify::MOVEO_IPS). Checked before the body is read. Moveo
-    /// recommends signatures over address lists; this adds to the signature check, it does
-    /// not replace it.
-    pub fn allow_ips(mut self, ips: impl IntoIterator<Item = IpAddr>) -> Self {
-        let inner = self.inner();
-        let ips = ips.into_iter().map(|ip| ip.to_canonical()).collect();
-        inner.gate.allowlist = Some(Allowlist { ips, proxy_header: inner.proxy_header.clone() });
+    /// Answers only callers from these addresses or CIDR ranges (401 `address_not_allowed`
+    /// for others), such as [`MOVEO_IPS`](crate::verify::MOVEO_IPS); a range is an
+    /// [`IpNet`](crate::serve::IpNet) (`"10.0.0.0/8".parse()?`), an address an `IpAddr`.
+    /// Checked before the body is read. Moveo recommends signatures over address lists; this
+    /// adds to the signature check, it does not replace it.
+    pub fn allow_ips<I>(mut self, ranges: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<IpNet>,
+    {
+        self.inner().gate.addresses.allow(ranges);
         self
     }
 
-    /// Takes the caller's address from this header (such as `x-forwarded-for`), set by a
-    /// proxy you trust, instead of the TCP peer. The **last** address in the header is used:
-    /// the one your proxy saw.
+    /// Reads the caller's address from this header (such as `x-forwarded-for`) when the TCP
+    /// peer is one of the [`trusted_proxies`](Self::trusted_proxies); from anyone else the
+    /// header is ignored, so a client cannot claim an allowed address.
     pub fn trusted_proxy_header(mut self, name: HeaderName) -> Self {
-        let inner = self.inner();
-        if let Some(allowlist) = &mut inner.gate.allowlist {
-            allowlist.proxy_header = Some(name.clone());
-        }
-        inner.proxy_header = Some(name);
+        self.inner().gate.addresses.proxy_header = Some(name);
+        self
+    }
+
+    /// The proxies (addresses or CIDR ranges) whose [`trusted_proxy_header`](Self::trusted_proxy_header)
+    /// is believed. The header is walked right to left, skipping these hops; the first address
+    /// that is not one of them is the caller.
+    pub fn trusted_proxies<I>(mut self, ranges: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<IpNet>,
+    {
+        self.inner().gate.addresses.trust_proxies(ranges);
         self
     }
 

@@ -19,7 +19,7 @@ use super::event::{Event, EventDecodeError, EventKind, EventType};
 use super::handler::EventHandler;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
-use crate::serve::{HandlerError, Rejection, ResponseBody, ServeError, Startup, json_response};
+use crate::serve::{HandlerError, IpNet, Rejection, ResponseBody, ServeError, Startup, json_response};
 use crate::verify::{Secret, Verifier, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
@@ -244,6 +244,36 @@ impl EventsReceiver {
     /// before answering 503 so that Moveo retries.
     pub fn duplicate_wait(mut self, wait: Duration) -> Self {
         self.inner().duplicate_wait = wait;
+        self
+    }
+
+    /// Answers only senders from these addresses or CIDR ranges (401 `address_not_allowed`
+    /// for others), checked before the body is read, as
+    /// [`Router::allow_ips`](crate::Router::allow_ips).
+    pub fn allow_ips<I>(mut self, ranges: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<IpNet>,
+    {
+        self.inner().gate.addresses.allow(ranges);
+        self
+    }
+
+    /// Reads the sender's address from this header when the TCP peer is a trusted proxy, as
+    /// [`Router::trusted_proxy_header`](crate::Router::trusted_proxy_header).
+    pub fn trusted_proxy_header(mut self, name: http::HeaderName) -> Self {
+        self.inner().gate.addresses.proxy_header = Some(name);
+        self
+    }
+
+    /// The proxies whose forwarded-for header is believed, as
+    /// [`Router::trusted_proxies`](crate::Router::trusted_proxies).
+    pub fn trusted_proxies<I>(mut self, ranges: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<IpNet>,
+    {
+        self.inner().gate.addresses.trust_proxies(ranges);
         self
     }
 
@@ -567,6 +597,10 @@ impl Startup for EventsReceiver {
             }
             Some(_) => Ok(()),
         }
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.inner.gate.addresses.warning().map(|warning| format!("events receiver: {warning}")).into_iter().collect()
     }
 
     fn describe(&self) -> Vec<String> {

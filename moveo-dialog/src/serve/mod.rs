@@ -17,14 +17,13 @@ pub(crate) mod pipeline;
 mod rejection;
 mod server;
 
-pub(crate) use address::Allowlist;
-pub use address::RemoteAddr;
+pub use address::{IpNet, RemoteAddr};
 pub use guard::{BoxFuture, HandlerError};
 pub use pipeline::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
 pub(crate) use rejection::json_response;
 pub use rejection::{IntoRejection, Rejection, ResponseBody};
 pub(crate) use server::Startup;
 pub use server::{
-    DEFAULT_BODY_BUDGET, DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService, ServeError, Server,
-    shutdown_signal,
+    DEFAULT_BODY_BUDGET, DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService,
+    ServeError, Server, shutdown_signal,
 };

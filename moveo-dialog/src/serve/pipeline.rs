@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 use serde::de::DeserializeOwned;
 
-use super::address::Allowlist;
+use super::address::AddressPolicy;
 use super::body::{check_head, header_str, healthz, read, reserve};
 use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
@@ -30,7 +30,7 @@ pub(crate) struct Gate {
     pub(crate) unverified: bool,
     /// What a call is refused with when there is no verifier and verification is not skipped.
     pub(crate) unconfigured: VerifyError,
-    pub(crate) allowlist: Option<Allowlist>,
+    pub(crate) addresses: AddressPolicy,
     pub(crate) body_limit: usize,
     pub(crate) body_timeout: Duration,
 }
@@ -41,7 +41,7 @@ impl Gate {
             verifier: None,
             unverified: false,
             unconfigured,
-            allowlist: None,
+            addresses: AddressPolicy::default(),
             body_limit: DEFAULT_BODY_LIMIT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
         }
@@ -136,9 +136,7 @@ where
     if let Err(rejection) = check_head(&parts, gate.body_limit) {
         return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers));
     }
-    if let Some(allowlist) = &gate.allowlist
-        && !allowlist.admits(&parts)
-    {
+    if !gate.addresses.admits(&parts) {
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
     }

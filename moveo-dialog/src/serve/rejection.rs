@@ -97,7 +97,8 @@ impl Rejection {
     }
 
     pub(crate) fn body_timeout() -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "body_timeout", "the body did not arrive in time; retry later").closing()
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "body_timeout", "the body did not arrive in time; retry later")
+            .closing()
     }
 
     pub(crate) fn unreadable_body() -> Self {

@@ -89,6 +89,8 @@ impl fmt::Debug for ServeError {
 pub(crate) trait Startup {
     fn check(&self) -> Result<(), ServeError>;
     fn describe(&self) -> Vec<String>;
+    /// What is set up but cannot work as written, for the start-up log.
+    fn warnings(&self) -> Vec<String>;
 }
 
 /// Finds the start-up checks of a service that is one of this crate's endpoints (the list
@@ -294,6 +296,9 @@ where
                 tracing::info!(address = %local, "serving");
                 for line in startup.describe() {
                     tracing::info!("{line}");
+                }
+                for line in startup.warnings() {
+                    tracing::warn!("{line}");
                 }
             }
             None => tracing::info!(address = %local, service = std::any::type_name::<S>(), "serving"),
