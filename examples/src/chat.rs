@@ -103,7 +103,9 @@ where
         let _ = stopped.await;
     }));
 
-    let client = Client::new(&settings.api_key, &settings.integration_id).base_url(&settings.api_base);
+    let client = Client::new(&settings.api_key, &settings.integration_id)
+        .map_err(|err| err.to_string())?
+        .base_url(&settings.api_base);
     let created = client
         .create_session(&CreateSession::new().external_session_id(format!("moveo-dialog-chat-{}", std::process::id())))
         .await

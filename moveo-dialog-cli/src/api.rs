@@ -20,7 +20,9 @@ pub(crate) async fn run(args: ApiArgs) -> Result<(), Failure> {
         .integration_id
         .filter(|id| !id.is_empty())
         .ok_or_else(|| missing("integration-id", "MOVEO_INTEGRATION_ID"))?;
-    let client = Client::with_timeout(api_key, integration, http::timeout(args.timeout)?).base_url(args.base);
+    let client = Client::with_timeout(api_key, integration, http::timeout(args.timeout)?)
+        .map_err(|err| Failure::Input(err.to_string()))?
+        .base_url(args.base);
     match args.call {
         ApiCall::CreateSession { external_session_id, channel_user_id, context } => {
             let mut request = CreateSession::new();

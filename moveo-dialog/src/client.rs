@@ -5,7 +5,7 @@
 //! # async fn run() -> Result<(), moveo_dialog::client::ClientError> {
 //! use moveo_dialog::client::{Client, CreateSession, UserMessage};
 //!
-//! let client = Client::new("MY_API_KEY", "MY_INTEGRATION_ID");
+//! let client = Client::new("MY_API_KEY", "MY_INTEGRATION_ID")?;
 //! let session = client.create_session(&CreateSession::new().external_session_id("chat-1")).await?;
 //! client.send_message(&session.session_id, &UserMessage::text("What plans do you offer?")).await?;
 //! // The answer arrives on your webhook as a `message:brain_send` event.
@@ -16,7 +16,15 @@
 //! backoff and jitter: Moveo did not process those. Other 5xx, timeouts and connection failures
 //! are retried only for calls that are safe to repeat; the others (`create_session`,
 //! `send_message`, `send_agent_message`, `handover`) retry a connection failure only when the
-//! connection was never established, so no byte of the request was sent.
+//! connection was never established, so no byte of the request was sent. `Retry-After` is
+//! read in both of its forms (seconds, or an HTTP date), and capped at 60 s.
+//!
+//! **Hardening.** Every id in a path (integration, session) is percent-encoded as one path
+//! segment, and an id that is empty, `.` or `..` is refused before any request: a session id
+//! cannot reach another path or another integration. Redirects are never followed (the API key
+//! would travel with them). Answers are read up to 1 MiB by default
+//! ([`max_response_bytes`](Client::max_response_bytes)), then refused. `Debug` never shows the
+//! API key, nor the presigned upload and download URLs (they are credentials).
 //!
 //! | call | method and path (under `/v1/custom/:integration_id`) | safe to repeat |
 //! |---|---|---|
@@ -64,6 +72,33 @@ pub struct Client {
     base_url: String,
     max_retries: u32,
     backoff: Duration,
+    max_response_bytes: usize,
+}
+
+/// The largest answer a [`Client`] reads by default: 1 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// What a path segment may hold unencoded: RFC 3986's unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// `id` as one path segment: percent-encoded, and refused when it is empty, `.` or `..` (which
+/// URL parsers resolve as dot segments however they are encoded).
+fn segment(call: &'static str, what: &'static str, id: &str) -> Result<String, ClientError> {
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(ClientError::new(call, ClientErrorKind::Invalid(what)));
+    }
+    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 impl fmt::Debug for Client {
@@ -73,6 +108,7 @@ impl fmt::Debug for Client {
             .field("integration_id", &self.integration_id)
             .field("base_url", &self.base_url)
             .field("max_retries", &self.max_retries)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -86,27 +122,48 @@ enum Repeat {
 impl Client {
     /// A client for `integration_id`, authenticated with `api_key`, against Moveo's API, with a
     /// 30 s timeout and 3 retries.
-    #[must_use]
-    pub fn new(api_key: impl AsRef<[u8]>, integration_id: impl Into<String>) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// [`ClientErrorKind::Build`] when the HTTP client cannot be built (no TLS roots, say):
+    /// never a silent fallback to a client without the timeouts.
+    pub fn new(api_key: impl AsRef<[u8]>, integration_id: impl Into<String>) -> Result<Self, ClientError> {
         Self::with_timeout(api_key, integration_id, Duration::from_secs(30))
     }
 
     /// As [`Client::new`], with `timeout` per request.
-    #[must_use]
-    pub fn with_timeout(api_key: impl AsRef<[u8]>, integration_id: impl Into<String>, timeout: Duration) -> Self {
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::new`].
+    pub fn with_timeout(
+        api_key: impl AsRef<[u8]>,
+        integration_id: impl Into<String>,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
-        Self {
+            .map_err(|err| ClientError::new("build", ClientErrorKind::Build(err.without_url())))?;
+        Ok(Self {
             http,
             api_key: Secret::new(api_key),
             integration_id: integration_id.into(),
             base_url: DEFAULT_BASE_URL.to_owned(),
             max_retries: 3,
             backoff: Duration::from_millis(200),
-        }
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        })
+    }
+
+    /// The largest answer read (default 1 MiB, downloads included); a larger one is refused
+    /// with [`ClientErrorKind::TooLarge`] without reading the rest.
+    #[must_use]
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
     }
 
     /// Another base URL (a mock in tests, a proxy). Without a trailing slash.
@@ -130,11 +187,32 @@ impl Client {
         self
     }
 
-    fn url(&self, session: Option<&str>, tail: &str) -> String {
-        match session {
-            None => format!("{}/v1/custom/{}/sessions{tail}", self.base_url, self.integration_id),
-            Some(id) => format!("{}/v1/custom/{}/sessions/{id}{tail}", self.base_url, self.integration_id),
+    fn url(&self, call: &'static str, session: Option<&str>, tail: &str) -> Result<String, ClientError> {
+        let integration = segment(call, "the integration id is not a path segment", &self.integration_id)?;
+        Ok(match session {
+            None => format!("{}/v1/custom/{integration}/sessions{tail}", self.base_url),
+            Some(id) => {
+                let id = segment(call, "the session id is empty, `.` or `..`", id)?;
+                format!("{}/v1/custom/{integration}/sessions/{id}{tail}", self.base_url)
+            }
+        })
+    }
+
+    /// Reads an answer's body, up to the cap.
+    async fn read_body(&self, call: &'static str, mut response: reqwest::Response) -> Result<Bytes, ClientError> {
+        let limit = self.max_response_bytes;
+        let too_large = || ClientError::new(call, ClientErrorKind::TooLarge { limit });
+        if response.content_length().is_some_and(|length| length > limit as u64) {
+            return Err(too_large());
         }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(|err| transport(call, err))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 
     fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
@@ -161,13 +239,9 @@ impl Client {
             let (retry, retry_after, error) = match outcome {
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = response
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
-                    let body = response.bytes().await.map_err(|err| transport(call, err))?;
+                    let retry_after =
+                        response.headers().get(RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
+                    let body = self.read_body(call, response).await?;
                     if status.is_success() {
                         return Ok(body);
                     }
@@ -235,7 +309,7 @@ impl Client {
         session_id: &str,
         tail: &str,
     ) -> Result<Accepted, ClientError> {
-        self.call::<Accepted, ()>(call, repeat, Method::POST, self.url(Some(session_id), tail), None).await
+        self.call::<Accepted, ()>(call, repeat, Method::POST, self.url(call, Some(session_id), tail)?, None).await
     }
 
     /// Creates a session (201). Not repeated on ambiguous failures.
@@ -244,7 +318,8 @@ impl Client {
     ///
     /// [`ClientError`] naming `create_session`.
     pub async fn create_session(&self, request: &CreateSession) -> Result<SessionCreated, ClientError> {
-        self.call("create_session", Repeat::Unsafe, Method::POST, self.url(None, ""), Some(request)).await
+        self.call("create_session", Repeat::Unsafe, Method::POST, self.url("create_session", None, "")?, Some(request))
+            .await
     }
 
     /// Updates only the context fields given.
@@ -257,8 +332,14 @@ impl Client {
         session_id: &str,
         context: &SessionContext,
     ) -> Result<ContextUpdated, ClientError> {
-        self.call("update_context", Repeat::Safe, Method::PATCH, self.url(Some(session_id), "/context"), Some(context))
-            .await
+        self.call(
+            "update_context",
+            Repeat::Safe,
+            Method::PATCH,
+            self.url("update_context", Some(session_id), "/context")?,
+            Some(context),
+        )
+        .await
     }
 
     /// Closes the session (Moveo then sends `session:closed`).
@@ -284,8 +365,14 @@ impl Client {
                 ClientErrorKind::Invalid("a user message needs text or attachments"),
             ));
         }
-        self.call("send_message", Repeat::Unsafe, Method::POST, self.url(Some(session_id), "/messages"), Some(message))
-            .await
+        self.call(
+            "send_message",
+            Repeat::Unsafe,
+            Method::POST,
+            self.url("send_message", Some(session_id), "/messages")?,
+            Some(message),
+        )
+        .await
     }
 
     /// Records a message an external human agent sent.
@@ -298,7 +385,7 @@ impl Client {
         session_id: &str,
         message: &AgentMessageIn,
     ) -> Result<Accepted, ClientError> {
-        let url = self.url(Some(session_id), "/messages/agent");
+        let url = self.url("send_agent_message", Some(session_id), "/messages/agent")?;
         self.call("send_agent_message", Repeat::Unsafe, Method::POST, url, Some(message)).await
     }
 
@@ -359,7 +446,7 @@ impl Client {
         content_type: &str,
     ) -> Result<UploadUrl, ClientError> {
         let body = serde_json::json!({"filename": filename, "content_type": content_type});
-        let url = self.url(Some(session_id), "/files/upload-url");
+        let url = self.url("file_upload_url", Some(session_id), "/files/upload-url")?;
         self.call("file_upload_url", Repeat::Safe, Method::POST, url, Some(&body)).await
     }
 
@@ -370,7 +457,7 @@ impl Client {
     /// [`ClientError`] naming `file_download_url`.
     pub async fn file_download_url(&self, session_id: &str, file_id: &str) -> Result<DownloadUrl, ClientError> {
         let body = serde_json::json!({"file_id": file_id});
-        let url = self.url(Some(session_id), "/files/download-url");
+        let url = self.url("file_download_url", Some(session_id), "/files/download-url")?;
         self.call("file_download_url", Repeat::Safe, Method::POST, url, Some(&body)).await
     }
 
@@ -411,5 +498,29 @@ fn transport(call: &'static str, err: reqwest::Error) -> ClientError {
         ClientError::new(call, ClientErrorKind::Timeout)
     } else {
         ClientError::new(call, ClientErrorKind::Transport(err.without_url()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        assert_eq!(retry_after(" 7 "), Some(Duration::from_secs(7)));
+        let in_a_minute = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(61));
+        let wait = retry_after(&in_a_minute).unwrap();
+        assert!((Duration::from_secs(59)..=Duration::from_secs(61)).contains(&wait), "{wait:?}");
+        assert_eq!(retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO), "a date in the past");
+        assert_eq!(retry_after("soon"), None);
+    }
+
+    #[test]
+    fn a_segment_is_percent_encoded_and_dot_segments_are_refused() {
+        assert_eq!(segment("c", "bad", "a b/c?d#e%").unwrap(), "a%20b%2Fc%3Fd%23e%25");
+        assert_eq!(segment("c", "bad", "660e8400-e29b_41d4.a716~x").unwrap(), "660e8400-e29b_41d4.a716~x");
+        for bad in ["", ".", ".."] {
+            assert!(segment("c", "bad", bad).is_err(), "{bad:?}");
+        }
     }
 }

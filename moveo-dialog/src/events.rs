@@ -20,6 +20,7 @@ mod receiver;
 #[cfg(feature = "redis")]
 mod redis;
 mod session;
+mod wire_enum;
 
 pub use conversation::{ConversationClosed, Member};
 pub use event::{Event, EventDecodeError, EventKind, EventType};

@@ -44,8 +44,10 @@ pub struct DialogRequest {
     /// The language of the conversation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
-    /// The verify token from the webhook's configuration.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The verify token from the webhook's configuration. It is also the HMAC key of the
+    /// signature, so it is never serialised (a serialised request cannot be used to forge
+    /// calls) and `Debug` shows `<redacted>`.
+    #[serde(skip_serializing)]
     pub verify_token: Option<String>,
     /// The context variables collected so far.
     pub context: Map<String, Value>,

@@ -16,7 +16,7 @@ const KEY: &str = "sk-live-very-secret-key";
 const INTEGRATION: &str = "intg-001";
 
 fn client(addr: SocketAddr) -> Client {
-    Client::new(KEY, INTEGRATION).base_url(format!("http://{addr}")).backoff(Duration::from_millis(10))
+    Client::new(KEY, INTEGRATION).unwrap().base_url(format!("http://{addr}")).backoff(Duration::from_millis(10))
 }
 
 #[tokio::test]
@@ -167,7 +167,7 @@ async fn errors_are_typed_and_name_the_call() {
     assert_eq!(mock.seen().len(), before);
 
     // A server that is down.
-    let down = Client::new(KEY, INTEGRATION).base_url("http://127.0.0.1:9").max_retries(0);
+    let down = Client::new(KEY, INTEGRATION).unwrap().base_url("http://127.0.0.1:9").max_retries(0);
     let err = down.mark_read("s").await.unwrap_err();
     assert_eq!(err.call(), "mark_read");
     assert!(matches!(err.kind(), ClientErrorKind::Transport(_)), "{err}");
@@ -225,8 +225,60 @@ async fn retries_follow_the_rules() {
 
 #[test]
 fn debug_never_shows_the_key() {
-    let client = Client::new(KEY, INTEGRATION);
+    let client = Client::new(KEY, INTEGRATION).unwrap();
     let shown = format!("{client:?}");
     assert!(!shown.contains(KEY), "{shown}");
     assert!(shown.contains("redacted"));
+}
+
+#[tokio::test]
+async fn ids_are_one_path_segment_redirects_are_not_followed_and_answers_are_capped() {
+    let mock = MockHttp::default();
+    let addr = mock.start().await;
+    let base = format!("/v1/custom/{INTEGRATION}/sessions");
+    let client = client(addr).max_retries(0);
+
+    // A session id cannot reach another path, or another integration with the same key.
+    client.send_message("x/close#", &UserMessage::text("hi")).await.unwrap();
+    client.mark_read("../../OTHER/sessions/Y").await.unwrap();
+    let paths: Vec<String> = mock.seen().iter().map(|seen| seen.path.clone()).collect();
+    assert_eq!(
+        paths,
+        [format!("{base}/x%2Fclose%23/messages"), format!("{base}/..%2F..%2FOTHER%2Fsessions%2FY/messages/read")]
+    );
+    for id in ["", ".", ".."] {
+        let err = client.close_session(id).await.unwrap_err();
+        assert!(matches!(err.kind(), ClientErrorKind::Invalid(_)), "{id:?}: {err}");
+    }
+    assert_eq!(mock.seen().len(), 2, "a refused id sends nothing");
+
+    // A redirect is an answer, never followed (the API key would go with it).
+    mock.answer(&format!("{base}/s/handover"), 302, vec![("location", format!("http://{addr}/elsewhere"))], "");
+    let err = client.handover("s").await.unwrap_err();
+    assert!(matches!(err.kind(), ClientErrorKind::Api { status: 302, .. }), "{err}");
+    assert!(mock.seen().iter().all(|seen| seen.path != "/elsewhere"));
+
+    // An answer over the cap is refused; a larger cap reads it.
+    let big = json!({"request_id": "r", "padding": "x".repeat(2 * 1024 * 1024)});
+    mock.answer(&format!("{base}/s/close"), 200, vec![], big.clone());
+    let err = client.close_session("s").await.unwrap_err();
+    assert!(matches!(err.kind(), ClientErrorKind::TooLarge { limit: 1_048_576 }), "{err}");
+    mock.answer(&format!("{base}/s/close"), 200, vec![], big);
+    client.clone().max_response_bytes(4 * 1024 * 1024).close_session("s").await.unwrap();
+}
+
+#[test]
+fn presigned_urls_stay_out_of_debug() {
+    let upload: moveo_dialog::client::UploadUrl = serde_json::from_value(json!({
+        "request_id": "r", "upload_url": "https://bucket.s3.amazonaws.com/f?X-Amz-Signature=abc123", "file_id": "f1"
+    }))
+    .unwrap();
+    let download: moveo_dialog::client::DownloadUrl = serde_json::from_value(json!({
+        "request_id": "r", "download_url": "https://bucket.s3.amazonaws.com/f?X-Amz-Signature=abc123", "file_id": "f1"
+    }))
+    .unwrap();
+    for shown in [format!("{upload:?}"), format!("{download:?}")] {
+        assert!(!shown.contains("abc123") && !shown.contains("amazonaws"), "{shown}");
+        assert!(shown.contains("f1") && shown.contains("redacted"), "{shown}");
+    }
 }

@@ -108,6 +108,7 @@ async fn no_secret_reaches_the_logs_or_debug_output() {
     mock.answer("/v1/custom/i-1/sessions/s-1/close", 503, vec![], json!({"error_code": "internal-server-error"}));
     let api = mock.start().await;
     let client = Client::with_timeout(API_KEY, "i-1", Duration::from_secs(5))
+        .unwrap()
         .base_url(format!("http://{api}"))
         .backoff(Duration::from_millis(1));
     debug.push(format!("{client:?}"));

@@ -62,8 +62,15 @@ pub enum ClientErrorKind {
     /// The answer was not the documented JSON.
     Decode(String),
     /// Refused before any request was made (for example, a message with neither text nor
-    /// attachments).
+    /// attachments, or a session id that is not a path segment).
     Invalid(&'static str),
+    /// The answer was larger than [`Client::max_response_bytes`](super::Client::max_response_bytes).
+    TooLarge {
+        /// The cap, in bytes.
+        limit: usize,
+    },
+    /// The HTTP client could not be built.
+    Build(reqwest::Error),
 }
 
 /// A failed call, naming the call (`create_session`, `send_message`, ...).
@@ -127,6 +134,10 @@ impl fmt::Display for ClientErrorKind {
             Self::Transport(err) => write!(f, "connection failed: {err}"),
             Self::Decode(message) => write!(f, "unexpected answer: {message}"),
             Self::Invalid(why) => f.write_str(why),
+            Self::TooLarge { limit } => {
+                write!(f, "the answer is larger than {limit} bytes (raise Client::max_response_bytes)")
+            }
+            Self::Build(err) => write!(f, "cannot build the HTTP client: {err}"),
         }
     }
 }

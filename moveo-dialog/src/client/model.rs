@@ -274,8 +274,8 @@ impl AgentMessageIn {
     }
 }
 
-/// 200 to an upload-URL request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// 200 to an upload-URL request. `Debug` hides the presigned URL: it is a credential.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct UploadUrl {
     /// The request's id.
@@ -286,8 +286,8 @@ pub struct UploadUrl {
     pub file_id: String,
 }
 
-/// 200 to a download-URL request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// 200 to a download-URL request. `Debug` hides the presigned URL: it is a credential.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct DownloadUrl {
     /// The request's id.
@@ -296,4 +296,24 @@ pub struct DownloadUrl {
     pub download_url: String,
     /// The file's id.
     pub file_id: String,
+}
+
+impl std::fmt::Debug for UploadUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadUrl")
+            .field("request_id", &self.request_id)
+            .field("upload_url", &"<redacted>")
+            .field("file_id", &self.file_id)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DownloadUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadUrl")
+            .field("request_id", &self.request_id)
+            .field("download_url", &"<redacted>")
+            .field("file_id", &self.file_id)
+            .finish()
+    }
 }

@@ -38,14 +38,28 @@ use crate::verify::Verified;
 /// it as an argument, as in axum: `async fn h(uri: Uri) -> Reply`.
 pub use http::Uri;
 
-/// One verified, decoded dialog webhook call, as extractors see it.
-#[derive(Debug)]
+/// One verified, decoded dialog webhook call, as extractors see it. `Debug` shows the request
+/// (its verify token redacted), the method, URI and header names, never the raw body or the
+/// signature.
 pub struct Call {
     pub(crate) request: DialogRequest,
     pub(crate) parts: http::request::Parts,
     pub(crate) body: Bytes,
     pub(crate) state: Arc<Extensions>,
     pub(crate) verified: Option<Verified>,
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("request", &self.request)
+            .field("method", &self.parts.method)
+            .field("uri", &self.parts.uri)
+            .field("headers", &self.parts.headers.keys().collect::<Vec<_>>())
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("verified", &self.verified)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Call {
@@ -411,9 +425,16 @@ where
     }
 }
 
-/// The raw body, exactly the bytes that were signed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The raw body, exactly the bytes that were signed. `Debug` shows its length only: the body
+/// may hold the verify token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawBody(pub Bytes);
+
+impl std::fmt::Debug for RawBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RawBody(<{} bytes>)", self.0.len())
+    }
+}
 
 impl FromCall for RawBody {
     type Rejection = Infallible;

@@ -212,7 +212,27 @@ struct KnownBase {
     desk_id: Option<String>,
     #[serde(default)]
     context: Option<Map<String, Value>>,
+    #[serde(deserialize_with = "whole_milliseconds")]
     timestamp: u64,
+}
+
+/// A timestamp in milliseconds: an integer, or a float (some senders write `1704067200000.0`),
+/// truncated. A negative or non-finite number is not a timestamp.
+fn whole_milliseconds<'de, D>(deserializer: D) -> Result<u64, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Millis {
+        Whole(u64),
+        Float(f64),
+    }
+    match Millis::deserialize(deserializer)? {
+        Millis::Whole(millis) => Ok(millis),
+        Millis::Float(millis) if millis.is_finite() && millis >= 0.0 && millis < u64::MAX as f64 => Ok(millis as u64),
+        Millis::Float(millis) => Err(serde::de::Error::custom(format!("{millis} is not a timestamp in milliseconds"))),
+    }
 }
 
 fn decode_at<T>(value: &Value) -> Result<T, EventDecodeError>

@@ -91,34 +91,26 @@ pub struct Attachment {
     pub id: Option<String>,
 }
 
-/// Who acted: a human agent, the AI agent, or the visitor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum AuthorType {
-    /// `"agent"`: a human agent.
-    Agent,
-    /// `"brain"`: the AI agent.
-    Brain,
-    /// `"visitor"`: the user.
-    Visitor,
-    /// A value this version does not know.
-    #[serde(other)]
-    Other,
+super::wire_enum::wire_enum! {
+    /// Who acted: a human agent, the AI agent, or the visitor.
+    pub enum AuthorType {
+        /// `"agent"`: a human agent.
+        Agent = "agent",
+        /// `"brain"`: the AI agent.
+        Brain = "brain",
+        /// `"visitor"`: the user.
+        Visitor = "visitor",
+    }
 }
 
-/// Whether typing started or stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum ComposeAction {
-    /// `"start"`.
-    Start,
-    /// `"stop"`.
-    Stop,
-    /// A value this version does not know.
-    #[serde(other)]
-    Other,
+super::wire_enum::wire_enum! {
+    /// Whether typing started or stopped.
+    pub enum ComposeAction {
+        /// `"start"`.
+        Start = "start",
+        /// `"stop"`.
+        Stop = "stop",
+    }
 }
 
 /// `message:compose`: someone started or stopped typing.

@@ -150,18 +150,18 @@ pub struct OutputButton {
     pub url: Option<String>,
 }
 
-/// How a webview opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutputWebviewHeight {
-    /// `"full"`.
-    Full,
-    /// `"tall"`.
-    Tall,
-    /// `"compact"`.
-    Compact,
-    /// `"new_window"`.
-    NewWindow,
+super::wire_enum::wire_enum! {
+    /// How a webview opens.
+    pub enum OutputWebviewHeight {
+        /// `"full"`.
+        Full = "full",
+        /// `"tall"`.
+        Tall = "tall",
+        /// `"compact"`.
+        Compact = "compact",
+        /// `"new_window"`.
+        NewWindow = "new_window",
+    }
 }
 
 /// A webview response.

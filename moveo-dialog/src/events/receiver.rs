@@ -43,6 +43,15 @@ type SharedHandler = Arc<dyn EventHandler>;
 /// ahead), then de-duplication by (`event_type`, `request_id`) and the handler registered for
 /// the type.
 ///
+/// **Never a 4xx for what a retry or a newer Moveo could fix** (Moveo never retries a 4xx, so
+/// such an event would be lost): a value this version does not know inside a known event (a
+/// new webview height, author type or compose action) is kept as `Other(String)` and the event
+/// is delivered; a float `timestamp` is taken in whole milliseconds; a slow body is 503. Only a
+/// bad signature, a stale timestamp, or a body that is not an event at all is 4xx. An event type
+/// this version does not know is delivered to [`on_unknown`](Self::on_unknown); without a
+/// `request_id` it is de-duplicated by the SHA-256 of its body, and without an integer
+/// `timestamp` it is refused as stale (its age cannot be checked).
+///
 /// **Delivery.** By default the 200 is sent only after the handler succeeded: a handler that
 /// fails is answered 500, a handler past its deadline (default 25 s) 503, and Moveo delivers
 /// the event again (up to 5 times). With de-duplication this handles each event effectively
@@ -54,10 +63,10 @@ type SharedHandler = Arc<dyn EventHandler>;
 /// |---|---|---|
 /// | handled, a duplicate of a handled event, or a known type with no handler | 200 | `{"status": "handled" \| "duplicate" \| "ignored" \| "queued"}` |
 /// | not JSON / a known type whose fields do not fit (the message names the JSON path) | 400 | `invalid_json` / `invalid_event` |
-/// | timestamp outside the window | 400 | `stale_timestamp` |
+/// | timestamp outside the window; an unknown type without an integer `timestamp` | 400 | `stale_timestamp` |
 /// | signature missing or wrong | 401 | `missing_signature` / `bad_signature` |
 /// | handler failed or panicked | 500 | `handler_error` / `handler_panic` |
-/// | overloaded, shutting down, past the deadline, a concurrent delivery still running, store down | 503 | `overloaded`, `shutting_down`, `deadline_exceeded`, `in_progress`, `store_unavailable` |
+/// | overloaded, shutting down, past the deadline, a concurrent delivery still running, store down, body too slow | 503 | `overloaded`, `shutting_down`, `deadline_exceeded`, `in_progress`, `store_unavailable`, `body_timeout` |
 ///
 /// ```
 /// use moveo_dialog::events::{Event, EventKind, EventType, EventsReceiver, OutputResponse};
@@ -429,7 +438,7 @@ impl Endpoint for Inner {
 
     async fn respond(self: Arc<Self>, call: Admitted<Event>) -> ((), Response<ResponseBody>) {
         let headers = call.parts.headers;
-        let response = match self.dispatch(call.decoded).await {
+        let response = match self.dispatch(call.decoded, &call.body).await {
             Ok(response) => response,
             Err(rejection) => self.refused(pipeline::Step::Decode, rejection, &headers),
         };
@@ -442,7 +451,7 @@ impl Inner {
         if let EventKind::Unknown { json, .. } = &event.kind
             && !json.get("timestamp").is_some_and(Value::is_u64)
         {
-            return Ok(());
+            return Err(stale_timestamp("the event has no integer timestamp, so its age cannot be checked".to_owned()));
         }
         let now = self.clock.now_unix_ms();
         let age = now.saturating_sub(event.timestamp);
@@ -463,7 +472,7 @@ impl Inner {
     }
 
     /// Checks the timestamp, de-duplicates and runs the handler of a verified event.
-    async fn dispatch(&self, event: Event) -> Result<Response<ResponseBody>, Rejection> {
+    async fn dispatch(&self, event: Event, body: &[u8]) -> Result<Response<ResponseBody>, Rejection> {
         self.check_timestamp(&event)?;
         let handler = match event.kind.event_type() {
             Some(event_type) => self.handlers.get(&event_type),
@@ -473,7 +482,7 @@ impl Inner {
             tracing::debug!(event_type = event.event_type(), "no handler for this event type");
             return Ok(status_reply("ignored"));
         };
-        let key = DedupKey { event_type: event.event_type().to_owned(), request_id: event.request_id.clone() };
+        let key = DedupKey { event_type: event.event_type().to_owned(), request_id: dedup_id(&event, body) };
         tracing::debug!(event = %key, session_id = %event.session_id, "event received");
         match self.fast_ack {
             Some(capacity) => self.enqueue(capacity, handler, key, event).await,
@@ -577,6 +586,17 @@ impl Inner {
                 Err(Rejection::overloaded())
             }
         }
+    }
+}
+
+/// What tells deliveries of one event apart: its `request_id`, or for an event without one (an
+/// unknown type) the SHA-256 of its body, so two different events are never taken for one.
+fn dedup_id(event: &Event, body: &[u8]) -> String {
+    if event.request_id.is_empty() {
+        use sha2::Digest;
+        format!("sha256:{}", hex::encode(sha2::Sha256::digest(body)))
+    } else {
+        event.request_id.clone()
     }
 }
 

@@ -128,7 +128,11 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The signature is a credential for this body: keep it out of every `Debug` of the headers.
+    if let Some(signature) = parts.headers.get_mut(crate::verify::SIGNATURE_HEADER) {
+        signature.set_sensitive(true);
+    }
     if let Some(health) = healthz(&parts) {
         return (endpoint.unrouted(), health);
     }
