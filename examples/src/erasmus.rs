@@ -96,5 +96,4 @@ pub fn router(verify_token: impl Into<String>) -> Router {
         .node("plan_erasmus", plan_erasmus)
         .intent("erasmus", plan_erasmus)
         .fallback(fallback)
-        .metrics()
 }

@@ -86,7 +86,8 @@ Prints every violation as FILE: POINTER: reason; exit 0 when every file is valid
 const SIGN_HELP: &str = "\
 Examples:
   moveo-dialog sign --secret 123456789 body.json
-  printf '%s' \"$BODY\" | moveo-dialog sign --secret \"$MOVEO_VERIFY_TOKEN\"
+  printf '%s' \"$BODY\" | MOVEO_VERIFY_TOKEN=change-me moveo-dialog sign
+  moveo-dialog sign --secret-file token.txt body.json
 
 The bytes are signed as they are: a trailing newline is part of them.";
 
@@ -229,9 +230,15 @@ pub(crate) struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
-    /// The key: a dialog webhook's verify token or a custom integration's webhook secret.
-    #[arg(long)]
-    pub(crate) secret: String,
+    /// The key: a dialog webhook's verify token or a custom integration's webhook secret. Also
+    /// from MOVEO_VERIFY_TOKEN, or --secret-file: a value on the command line is visible in `ps`
+    /// and in shell history.
+    #[arg(long, env = "MOVEO_VERIFY_TOKEN", hide_env_values = true)]
+    pub(crate) secret: Option<String>,
+    /// A file holding the key (one trailing newline is ignored); it wins over --secret and
+    /// MOVEO_VERIFY_TOKEN.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
     /// The body to sign; `-` or nothing reads stdin.
     #[arg(default_value = "-", value_name = "FILE")]
     pub(crate) file: PathBuf,

@@ -56,8 +56,25 @@ fn report(failure: &Failure) -> ExitCode {
 
 /// `moveo-dialog sign`: the hex signature of the exact bytes, and nothing else.
 fn sign(args: &cli::SignArgs) -> Result<(), Failure> {
+    let secret = match (&args.secret, &args.secret_file) {
+        (_, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| Failure::Input(format!("cannot read {}: {err}", path.display())))?;
+            let text = text.strip_suffix('\n').map_or(text.as_str(), |line| line.strip_suffix('\r').unwrap_or(line));
+            text.to_owned()
+        }
+        (Some(secret), None) if !secret.is_empty() => secret.clone(),
+        _ => {
+            return Err(Failure::Input(
+                "no secret: pass --secret-file FILE, set MOVEO_VERIFY_TOKEN, or --secret".into(),
+            ));
+        }
+    };
+    if secret.trim().is_empty() {
+        return Err(Failure::Input("the secret is empty: anyone can sign with an empty key".into()));
+    }
     let body = request::read_input(&args.file)?;
-    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(&args.secret), &body);
+    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(&secret), &body);
     println!("{signature}");
     Ok(())
 }

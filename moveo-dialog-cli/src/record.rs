@@ -16,9 +16,7 @@ use http::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCO
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use moveo_dialog::Server;
 use moveo_dialog::verify::{SIGNATURE_HEADER, Secret};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -30,6 +28,8 @@ use crate::{http as wire, replay};
 
 /// The largest call the proxy accepts: Moveo's payloads are a few kilobytes.
 const BODY_LIMIT: usize = 1024 * 1024;
+/// How long a call's body may take to arrive, as for a webhook server.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 struct Recorder {
     forward: String,
@@ -59,47 +59,16 @@ pub(crate) async fn run(args: RecordArgs) -> Result<(), Failure> {
         recorder.forward,
         recorder.out.display()
     );
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let recorder = Arc::clone(&recorder);
-                tokio::spawn(async move {
-                    let service = service_fn(move |request| {
-                        let recorder = Arc::clone(&recorder);
-                        async move { Ok::<_, Infallible>(recorder.handle(request).await) }
-                    });
-                    let _ = auto::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(stream), service).await;
-                });
-            }
-        }
-    }
-    anstream::println!("stopped; fixtures are in {}", recorder.out.display());
+    let out = recorder.out.clone();
+    // Served by moveo-dialog's own `Server`: the same idle and head timeouts, connection cap
+    // and graceful shutdown on SIGTERM or Ctrl-C as a webhook server.
+    let service = tower::service_fn(move |request: Request<Incoming>| {
+        let recorder = Arc::clone(&recorder);
+        async move { Ok::<_, Infallible>(recorder.handle(request).await) }
+    });
+    Server::new(service).serve(listener).await.map_err(|err| Failure::Input(err.to_string()))?;
+    anstream::println!("stopped; fixtures are in {}", out.display());
     Ok(())
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 /// How many request fixtures `dir` holds already, so a new recording never overwrites one.
@@ -154,9 +123,10 @@ fn fixture_name(request: &Value) -> String {
 impl Recorder {
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
-        let body = match Limited::new(body, BODY_LIMIT).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => return proxy_error(StatusCode::PAYLOAD_TOO_LARGE, "the call is over 1 MiB or was cut short"),
+        let body = match tokio::time::timeout(BODY_TIMEOUT, Limited::new(body, BODY_LIMIT).collect()).await {
+            Ok(Ok(collected)) => collected.to_bytes(),
+            Ok(Err(_)) => return proxy_error(StatusCode::PAYLOAD_TOO_LARGE, "the call is over 1 MiB or was cut short"),
+            Err(_) => return proxy_error(StatusCode::SERVICE_UNAVAILABLE, "the body did not arrive within 10 s"),
         };
         let started = Instant::now();
         let forwarded = self
@@ -206,7 +176,7 @@ impl Recorder {
         }
         let name = format!("{:04}-{}", self.next.fetch_add(1, Ordering::Relaxed), fixture_name(&request));
         let write = |path: PathBuf, value: &Value| {
-            std::fs::write(&path, replay::pretty(value))
+            write_private(&path, replay::pretty(value).as_bytes())
                 .map_err(|err| format!("cannot write {}: {err}", path.display()))
         };
         write(self.out.join(format!("{name}.request.json")), &request)?;
@@ -215,6 +185,17 @@ impl Recorder {
         }
         Ok(name)
     }
+}
+
+/// Writes a fixture readable by its owner only (mode 0600 on Unix): a recorded call holds a
+/// user's messages and context.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 #[cfg(test)]

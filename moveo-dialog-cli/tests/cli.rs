@@ -40,6 +40,25 @@ async fn sign_reproduces_the_supplement_vector_from_a_file_and_from_stdin() {
     assert!(missing.stderr.contains("cannot read /no/such/file.json"), "{missing:?}");
 }
 
+#[tokio::test]
+async fn sign_takes_the_secret_from_the_environment_or_a_file_not_only_the_command_line() {
+    let file = spec_fixture("signature-vector-body.json");
+    let file = file.to_str().unwrap();
+    let from_env = run_with(&["sign", file], &[("MOVEO_VERIFY_TOKEN", "123456789")], b"").await.expect(0);
+    assert_eq!(from_env.stdout, format!("{VECTOR}\n"));
+
+    let dir = scratch("sign-secret-file");
+    let secret_file = dir.join("token.txt");
+    std::fs::write(&secret_file, "123456789\n").unwrap();
+    let from_file = run(&["sign", "--secret-file", secret_file.to_str().unwrap(), file]).await.expect(0);
+    assert_eq!(from_file.stdout, format!("{VECTOR}\n"), "one trailing newline is not part of the secret");
+
+    let none = run_with(&["sign", file], &[("MOVEO_VERIFY_TOKEN", "")], b"").await.expect(2);
+    assert!(none.stderr.contains("--secret-file"), "{none:?}");
+    let unreadable = run(&["sign", "--secret-file", "/no/such/token", file]).await.expect(2);
+    assert!(unreadable.stderr.contains("/no/such/token"), "{unreadable:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_talks_to_the_main_example_and_shows_the_reply_readably() {
     let addr = serve(erasmus::router(TOKEN)).await;
@@ -254,6 +273,17 @@ async fn record_then_replay_against_snapshots() {
     assert!(listening.starts_with("http://127.0.0.1:"), "{banner}");
     let via_proxy = format!("{listening}/webhook");
 
+    // The proxy has a webhook server's timeouts: a connection that sends 23 bytes of the HTTP/2
+    // preface and stops is closed (the default idle timeout is 10 s).
+    let proxy_addr = listening.trim_start_matches("http://").to_owned();
+    let stalled = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(proxy_addr).await.unwrap();
+        stream.write_all(&b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"[..23]).await.unwrap();
+        let mut buffer = [0u8; 64];
+        while matches!(stream.read(&mut buffer).await, Ok(read) if read > 0) {}
+    });
+
     // Two calls through the proxy, answered by the app unchanged; one with a bad signature.
     let plan = run(&[
         "send",
@@ -279,6 +309,10 @@ async fn record_then_replay_against_snapshots() {
         let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.unwrap().unwrap().unwrap();
         assert!(line.contains("saved") || line.contains("not saved: signature"), "{line}");
     }
+    tokio::time::timeout(Duration::from_secs(15), stalled)
+        .await
+        .expect("the proxy closes a stalled connection")
+        .unwrap();
     assert_eq!(terminate(&mut proxy).await, 0, "SIGTERM stops the proxy cleanly");
 
     let mut saved: Vec<String> =
@@ -293,6 +327,12 @@ async fn record_then_replay_against_snapshots() {
             "0002-call.request.json"
         ]
     );
+    #[cfg(unix)]
+    for name in &saved {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} is readable by its owner only");
+    }
     let request_text = std::fs::read_to_string(out.join("0001-plan_erasmus.request.json")).unwrap();
     assert!(!request_text.contains(TOKEN), "the verify token is redacted: {request_text}");
     let request: Value = serde_json::from_str(&request_text).unwrap();

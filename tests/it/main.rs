@@ -9,6 +9,7 @@ mod exhaustion;
 mod faults;
 mod fixtures;
 mod handlers;
+mod hardening;
 mod hostile;
 mod mount;
 mod never_panics;

@@ -495,14 +495,26 @@ async fn a_router_without_a_verify_token_refuses_to_serve() {
 
 #[tokio::test]
 async fn http2_healthz_and_metrics() {
-    let server = start(base().fallback(|| named("h2")).metrics()).await;
+    let metrics = moveo_dialog::dialog::Metrics::new().bearer_token("metrics-token");
+    let server = start(base().fallback(|| named("h2")).metrics(metrics)).await;
     let answer = send_h2(server.addr, signed_post(&server.url("/webhook"), TOKEN, &call_body(None, &[]))).await;
     assert_eq!(answer.status, StatusCode::OK);
     assert_eq!(text_of(&answer), "h2");
     let _ = send(server.addr, raw_post("/webhook", Some("application/json"), b"{}")).await;
     let health = send(server.addr, Request::get("/healthz").header("host", "x").body(Full::default()).unwrap()).await;
     assert_eq!(health.status, StatusCode::OK);
-    let metrics = send(server.addr, Request::get("/metrics").header("host", "x").body(Full::default()).unwrap()).await;
+    let get_metrics = |token: Option<&str>| {
+        let mut request = Request::get("/metrics").header("host", "x");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        send(server.addr, request.body(Full::default()).unwrap())
+    };
+    // On the webhook port, the metrics answer their bearer token only.
+    assert_eq!(get_metrics(None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get_metrics(Some("guess")).await.error(), "bad_bearer_token");
+    let metrics = get_metrics(Some("metrics-token")).await;
+    assert_eq!(metrics.status, StatusCode::OK);
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(text.contains(r#"moveo_dialog_requests_total{route="fallback",status="200"} 1"#), "{text}");
     assert!(text.contains(r#"moveo_dialog_verification_failures_total{reason="missing_signature"} 1"#), "{text}");

@@ -42,9 +42,9 @@ impl Router {
         #[cfg(feature = "metrics")]
         if request.method() == http::Method::GET
             && request.uri().path() == "/metrics"
-            && let Some(metrics) = &inner.metrics
+            && let Some(metrics) = inner.metrics.as_ref().filter(|metrics| metrics.serves_on_webhook_port())
         {
-            return metrics.render();
+            return metrics.answer(&request);
         }
         let started = Instant::now();
         let headers = request.headers();

@@ -1,5 +1,8 @@
-//! `GET /metrics` in Prometheus text format: requests by route and status, latency per route,
-//! verification failures by reason, deadline fallbacks and panics.
+//! Prometheus metrics of the dialog router: requests by route and status, latency per route,
+//! verification failures by reason, deadline fallbacks and panics. Exposed only where you
+//! serve them: on a listener of their own (a [`Metrics`] is a tower `Service` answering
+//! `GET /metrics`), or on the webhook port behind a bearer token
+//! ([`Metrics::bearer_token`]). The public webhook port never shows them to anyone.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +32,45 @@ type RequestLabels = ([(&'static str, Route); 1], [(&'static str, u16); 1]);
 type RouteLabels = [(&'static str, Route); 1];
 type ReasonLabels = [(&'static str, &'static str); 1];
 
-pub(crate) struct Metrics {
+/// The router's metrics: create one, give a clone to [`Router::metrics`](crate::Router::metrics),
+/// and serve it.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use moveo_dialog::dialog::Metrics;
+/// use moveo_dialog::{Reply, Router, Server};
+///
+/// let metrics = Metrics::new();
+/// let router = Router::new()
+///     .verify_token("my-verify-token")
+///     .fallback(|| async { Reply::text("Hi!") })
+///     .metrics(metrics.clone());
+/// // Metrics on a private port; the webhook port does not serve them.
+/// let private = tokio::net::TcpListener::bind("127.0.0.1:9100").await?;
+/// tokio::spawn(Server::new(metrics).serve(private));
+/// let public = tokio::net::TcpListener::bind("0.0.0.0:8080").await?;
+/// Server::new(router).serve(public).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Registered>,
+    bearer: Option<crate::verify::Secret>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").field("bearer_token", &self.bearer.as_ref().map(|_| "<redacted>")).finish()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+struct Registered {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
@@ -44,7 +85,90 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Self {
+    /// Empty metrics, served to anyone who reaches the listener they are served on.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { inner: Arc::new(Registered::new()), bearer: None }
+    }
+
+    /// Requires `Authorization: Bearer TOKEN` to read them (compared in constant time), and
+    /// makes the router also answer `GET /metrics` on the webhook port, to that token only;
+    /// without it the router never serves them.
+    #[must_use]
+    pub fn bearer_token(mut self, token: impl Into<crate::verify::Secret>) -> Self {
+        self.bearer = Some(token.into());
+        self
+    }
+
+    pub(crate) fn serves_on_webhook_port(&self) -> bool {
+        self.bearer.is_some()
+    }
+
+    /// The metrics in Prometheus text format.
+    #[must_use]
+    pub fn render_text(&self) -> String {
+        let mut text = String::new();
+        if encode(&mut text, &self.inner.registry).is_err() {
+            text.clear();
+        }
+        text
+    }
+
+    /// Answers `GET /metrics`: 200 with the text, 401 without the bearer token (when one is
+    /// set), 404 for any other path.
+    pub(crate) fn answer<B>(&self, request: &http::Request<B>) -> Response<ResponseBody> {
+        if request.uri().path() != "/metrics" || request.method() != http::Method::GET {
+            return crate::serve::Rejection::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "only GET /metrics is served here",
+            )
+            .into_response();
+        }
+        if let Some(token) = &self.bearer {
+            let given = request
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.strip_prefix("Bearer "));
+            if token.verify_token(given).is_err() {
+                return crate::serve::Rejection::new(
+                    StatusCode::UNAUTHORIZED,
+                    "bad_bearer_token",
+                    "the metrics need Authorization: Bearer TOKEN",
+                )
+                .into_response();
+            }
+        }
+        let mut response = json_response(StatusCode::OK, self.render_text().into_bytes());
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        );
+        response
+    }
+
+    pub(crate) fn observe(&self, route: &Arc<str>, status: u16, elapsed: Duration) {
+        self.inner.observe(route, status, elapsed);
+    }
+
+    pub(crate) fn verification_failed(&self, reason: &'static str) {
+        self.inner.verification_failures.get_or_create(&[("reason", reason)]).inc();
+    }
+
+    pub(crate) fn deadline_fallback(&self) {
+        self.inner.deadline_fallbacks.inc();
+    }
+
+    pub(crate) fn panicked(&self) {
+        self.inner.panics.inc();
+    }
+}
+
+crate::serve::pipeline::impl_service!(Metrics, |metrics, request| metrics.answer(&request));
+
+impl Registered {
+    fn new() -> Self {
         let mut registry = Registry::with_prefix("moveo_dialog");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
@@ -67,34 +191,9 @@ impl Metrics {
         Self { registry, requests, latency, verification_failures, deadline_fallbacks, panics }
     }
 
-    pub(crate) fn observe(&self, route: &Arc<str>, status: u16, elapsed: Duration) {
+    fn observe(&self, route: &Arc<str>, status: u16, elapsed: Duration) {
         let route = Route(Arc::clone(route));
         self.requests.get_or_create(&([("route", route.clone())], [("status", status)])).inc();
         self.latency.get_or_create(&[("route", route)]).observe(elapsed.as_secs_f64());
-    }
-
-    pub(crate) fn verification_failed(&self, reason: &'static str) {
-        self.verification_failures.get_or_create(&[("reason", reason)]).inc();
-    }
-
-    pub(crate) fn deadline_fallback(&self) {
-        self.deadline_fallbacks.inc();
-    }
-
-    pub(crate) fn panicked(&self) {
-        self.panics.inc();
-    }
-
-    pub(crate) fn render(&self) -> Response<ResponseBody> {
-        let mut text = String::new();
-        if encode(&mut text, &self.registry).is_err() {
-            return json_response(StatusCode::INTERNAL_SERVER_ERROR, b"{}".to_vec());
-        }
-        let mut response = json_response(StatusCode::OK, text.into_bytes());
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        );
-        response
     }
 }

@@ -13,4 +13,6 @@ mod router;
 mod valid;
 
 pub use handler::{Handler, HandlerFuture, IntoReply};
+#[cfg(feature = "metrics")]
+pub use metrics::Metrics;
 pub use router::{DEFAULT_DEADLINE, DEFAULT_MIN_CONFIDENCE, Route, RoutedHandler, Router};

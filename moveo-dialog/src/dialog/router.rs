@@ -101,7 +101,7 @@ pub(crate) struct Inner {
     /// The label of calls answered before a route was chosen.
     pub(crate) unrouted_label: Arc<str>,
     #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<Arc<super::metrics::Metrics>>,
+    pub(crate) metrics: Option<super::metrics::Metrics>,
 }
 
 /// Routes dialog webhook calls to handlers, and answers every failure with its status.
@@ -503,12 +503,14 @@ impl Router {
         self
     }
 
-    /// Serves `GET /metrics` in Prometheus text format: requests by route and status, a
-    /// latency histogram per route, verification failures by reason, deadline fallbacks and
-    /// panics.
+    /// Counts this router's calls into `metrics`: requests by route and status, a latency
+    /// histogram per route, verification failures by reason, deadline fallbacks and panics.
+    /// The webhook port serves them (`GET /metrics`) only when they have a
+    /// [bearer token](super::Metrics::bearer_token); otherwise serve them on a listener of their
+    /// own with `Server::new(metrics)`.
     #[cfg(feature = "metrics")]
-    pub fn metrics(mut self) -> Self {
-        self.inner().metrics = Some(Arc::new(super::metrics::Metrics::new()));
+    pub fn metrics(mut self, metrics: super::Metrics) -> Self {
+        self.inner().metrics = Some(metrics);
         self
     }
 
