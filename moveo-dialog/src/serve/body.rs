@@ -1,15 +1,14 @@
 //! The checks every endpoint runs before it reads a body (method, content type, encoding and
 //! declared size), then the body itself under a size limit and a timeout.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::quota::{Quota, Share};
 use super::rejection::{Rejection, ResponseBody, json_response};
 
 pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -23,8 +22,8 @@ fn is_json(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /healthz` answers 200 on every endpoint, before any check.
-pub(crate) fn healthz(parts: &http::request::Parts) -> Option<http::Response<ResponseBody>> {
-    (parts.method == Method::GET && parts.uri.path() == "/healthz")
+pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response<ResponseBody>> {
+    (method == Method::GET && uri.path() == "/healthz")
         .then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
 }
 
@@ -50,24 +49,29 @@ pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(
 }
 
 /// The body bytes a server's endpoints may hold at once, shared by every request of that
-/// server (the server puts it in each request's extensions).
+/// server. The server sets it for the task that runs each call ([`BODY_BUDGET`]): no
+/// allocation per call, unlike a request extension.
 #[derive(Clone)]
-pub(crate) struct BodyBudget(Arc<Semaphore>);
+pub(crate) struct BodyBudget(Quota);
+
+tokio::task_local! {
+    /// The budget of the server running the current call; unset outside a [`Server`](crate::Server).
+    pub(crate) static BODY_BUDGET: BodyBudget;
+}
 
 impl BodyBudget {
     pub(crate) fn new(bytes: usize) -> Self {
-        Self(Arc::new(Semaphore::new(bytes.min(Semaphore::MAX_PERMITS))))
+        Self(Quota::new(bytes))
     }
 
     /// Reserves `bytes`, or `None` when they do not fit now.
-    fn reserve(&self, bytes: usize) -> Option<OwnedSemaphorePermit> {
-        let bytes = u32::try_from(bytes).ok()?;
-        Arc::clone(&self.0).try_acquire_many_owned(bytes).ok()
+    fn reserve(&self, bytes: usize) -> Option<Share> {
+        self.0.try_take(bytes)
     }
 }
 
 /// The body bytes reserved for one request; released when the call is answered.
-pub(crate) type Reservation = Option<OwnedSemaphorePermit>;
+pub(crate) type Reservation = Option<Share>;
 
 /// Reserves room for the body in the server's budget (when the request came through a
 /// [`Server`](crate::Server)): its declared length, or `limit` when it declares none.
@@ -76,12 +80,12 @@ pub(crate) type Reservation = Option<OwnedSemaphorePermit>;
 ///
 /// 503 `overloaded` when the budget is spent.
 pub(crate) fn reserve(parts: &http::request::Parts, limit: usize) -> Result<Reservation, Rejection> {
-    let Some(budget) = parts.extensions.get::<BodyBudget>() else { return Ok(None) };
     let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<usize>().ok());
     let bytes = declared.unwrap_or(limit).min(limit);
-    match budget.reserve(bytes) {
-        Some(permit) => Ok(Some(permit)),
-        None => {
+    match BODY_BUDGET.try_with(|budget| budget.reserve(bytes)) {
+        Err(_) => Ok(None),
+        Ok(Some(permit)) => Ok(Some(permit)),
+        Ok(None) => {
             tracing::warn!(bytes, "the server's body budget is spent: refusing a body before reading it");
             Err(Rejection::overloaded())
         }

@@ -131,28 +131,40 @@ impl Connections {
         self.live().remove(&id);
     }
 
-    /// Runs `connection` until it ends, or until it has been idle for the idle timeout, or
-    /// until it is evicted while idle; then drops it, which closes the socket.
+    /// How often [`sweep`](Self::sweep) should run: a quarter of the idle timeout, at most
+    /// once a second, so an idle connection is closed at most that late.
+    pub(crate) fn sweep_interval(&self) -> Duration {
+        (self.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+
+    /// Asks every connection idle for longer than the idle timeout to close. One timer for the
+    /// whole server (this sweep), rather than one per connection: a per-connection timer costs
+    /// a wake-up on the request path.
+    pub(crate) fn sweep(&self) {
+        let now = Instant::now();
+        for activity in self.live().values() {
+            if activity.idle_since(self.epoch).is_some_and(|since| since + self.idle_timeout <= now) {
+                activity.evict.notify_one();
+            }
+        }
+    }
+
+    /// Runs `connection` until it ends, or until it is asked to close (by the sweep, or to
+    /// make room for a newcomer) while idle; then drops it, which closes the socket.
     pub(crate) async fn watch<F>(&self, activity: &Activity, connection: F) -> Option<F::Output>
     where
         F: std::future::Future,
     {
         let mut connection = std::pin::pin!(connection);
-        let mut check_at = Instant::now() + self.idle_timeout;
         loop {
+            let evicted = activity.evict.notified();
+            // Biased: the connection is polled first on every wake (a request's bytes).
             tokio::select! {
+                biased;
                 output = &mut connection => return Some(output),
-                () = tokio::time::sleep_until(check_at) => match activity.idle_since(self.epoch) {
-                    Some(since) if since + self.idle_timeout <= Instant::now() => {
-                        tracing::debug!(idle_ms = self.idle_timeout.as_millis() as u64, "closing an idle connection");
-                        return None;
-                    }
-                    Some(since) => check_at = since + self.idle_timeout,
-                    None => check_at = Instant::now() + self.idle_timeout,
-                },
-                () = activity.evict.notified() => {
+                () = evicted => {
                     if activity.idle_since(self.epoch).is_some() {
-                        tracing::debug!("closing an idle connection to make room for a new one");
+                        tracing::debug!("closing an idle connection");
                         return None;
                     }
                 }
@@ -220,17 +232,30 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn an_idle_connection_is_closed_after_the_timeout_and_a_busy_one_is_not() {
+    async fn the_sweep_closes_a_connection_idle_past_the_timeout_and_never_a_busy_one() {
         let connections = Arc::new(Connections::new(4, Duration::from_secs(10)));
         let Admission::Serve(_, idle) = connections.admit() else { panic!() };
-        let closed = connections.watch(&idle, std::future::pending::<()>()).await;
-        assert!(closed.is_none(), "an idle connection is closed");
-
         let Admission::Serve(_, busy) = connections.admit() else { panic!() };
         let guard = busy.begin(&connections);
+        let sweeper = {
+            let connections = Arc::clone(&connections);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(connections.sweep_interval()).await;
+                    connections.sweep();
+                }
+            })
+        };
+        let started = Instant::now();
+        let closed = connections.watch(&idle, std::future::pending::<()>()).await;
+        assert!(closed.is_none(), "an idle connection is closed");
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_secs(10) && waited <= Duration::from_millis(11_000), "{waited:?}");
+
         let finished = connections.watch(&busy, tokio::time::sleep(Duration::from_secs(60))).await;
         assert!(finished.is_some(), "a connection with a request in flight runs to its end");
         drop(guard);
+        sweeper.abort();
     }
 
     #[tokio::test(start_paused = true)]

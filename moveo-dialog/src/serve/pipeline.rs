@@ -133,7 +133,7 @@ where
     if let Some(signature) = parts.headers.get_mut(crate::verify::SIGNATURE_HEADER) {
         signature.set_sensitive(true);
     }
-    if let Some(health) = healthz(&parts) {
+    if let Some(health) = healthz(&parts.method, &parts.uri) {
         return (endpoint.unrouted(), health);
     }
     let gate = endpoint.gate();

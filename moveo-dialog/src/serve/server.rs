@@ -20,12 +20,12 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
-use super::body::{BodyBudget, healthz};
+use super::body::{BODY_BUDGET, BodyBudget, healthz};
 use super::connections::{Admission, Connections, GuardedBody, default_max_connections};
+use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody};
 
 /// Requests in flight before the server answers 503 `overloaded`.
@@ -305,12 +305,23 @@ where
         }
         let service = self.service;
         let shared = Arc::new(Shared {
-            in_flight: Arc::new(Semaphore::new(self.max_in_flight)),
+            in_flight: Quota::new(self.max_in_flight),
             shutting_down: AtomicBool::new(false),
             connections: Arc::new(Connections::new(self.max_connections, self.header_read_timeout)),
             budget: BodyBudget::new(self.body_budget),
         });
         tracing::debug!(max_connections = self.max_connections, body_budget = self.body_budget, "limits");
+        let sweeper = {
+            let connections = Arc::clone(&shared.connections);
+            AbortOnDrop(tokio::spawn(async move {
+                let mut every = tokio::time::interval(connections.sweep_interval());
+                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    every.tick().await;
+                    connections.sweep();
+                }
+            }))
+        };
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
         builder
@@ -351,6 +362,7 @@ where
                 },
             }
         }
+        drop(sweeper);
         Ok(())
     }
 }
@@ -367,8 +379,17 @@ async fn accept_failed(shared: &Shared, err: std::io::Error) {
     tokio::time::sleep(Duration::from_millis(if out_of_descriptors { 50 } else { 10 })).await;
 }
 
+/// Aborts a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 struct Shared {
-    in_flight: Arc<Semaphore>,
+    in_flight: Quota,
     shutting_down: AtomicBool,
     connections: Arc<Connections>,
     budget: BodyBudget,
@@ -433,18 +454,14 @@ impl Shared {
         if self.shutting_down.load(Ordering::SeqCst) {
             return own(Rejection::shutting_down().into_response());
         }
-        let (parts, body) = request.into_parts();
-        if let Some(health) = healthz(&parts) {
+        if let Some(health) = healthz(request.method(), request.uri()) {
             return own(health);
         }
-        request = Request::from_parts(parts, body);
-        let Ok(_permit) = Arc::clone(&self.in_flight).try_acquire_owned() else {
+        let Some(_in_flight) = self.in_flight.try_take(1) else {
             return own(Rejection::overloaded().into_response());
         };
-        let extensions = request.extensions_mut();
-        extensions.insert(RemoteAddr(peer));
-        extensions.insert(self.budget.clone());
-        match service.oneshot(request).await {
+        request.extensions_mut().insert(RemoteAddr(peer));
+        match BODY_BUDGET.scope(self.budget.clone(), service.oneshot(request)).await {
             Ok(response) => response.map(|body| Either::Right(body.map_frame(into_bytes_frame as fn(_) -> _))),
             Err(err) => {
                 let err: BoxError = err.into();
