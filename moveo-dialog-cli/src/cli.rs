@@ -223,6 +223,9 @@ pub(crate) enum SchemaKind {
 pub(crate) struct ValidateArgs {
     /// Which schema.
     pub(crate) schema: SchemaKind,
+    /// Treat warnings (such as a reply's legacy top-level `output` key) as errors.
+    #[arg(long)]
+    pub(crate) strict: bool,
     /// JSON files; `-` reads stdin.
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::cli::{SchemaKind, ValidateArgs};
 use crate::failure::Failure;
 use crate::request::read_input;
-use crate::style::{BAD, GOOD, paint};
+use crate::style::{BAD, GOOD, WARN, paint};
 
 pub(crate) fn run(args: &ValidateArgs) -> Result<(), Failure> {
     let schema = match args.schema {
@@ -35,7 +35,14 @@ pub(crate) fn run(args: &ValidateArgs) -> Result<(), Failure> {
                 continue;
             }
         };
+        let warnings = schema.warnings(&document);
+        for warning in &warnings {
+            let label = if args.strict { paint(BAD, "error:") } else { paint(WARN, "warning:") };
+            anstream::println!("{name}: {label} {warning}");
+        }
         match schema.validate(&document) {
+            Ok(()) if args.strict && !warnings.is_empty() => invalid += 1,
+            Ok(()) if !warnings.is_empty() => anstream::println!("{name}: {} (with warnings)", paint(GOOD, "valid")),
             Ok(()) => anstream::println!("{name}: {}", paint(GOOD, "valid")),
             Err(violations) => {
                 invalid += 1;

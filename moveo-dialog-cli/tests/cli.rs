@@ -411,6 +411,13 @@ async fn validate_reports_every_violation_with_file_and_pointer() {
     let unreadable = run(&["validate", "reply", "/no/such.json"]).await.expect(2);
     assert!(unreadable.stderr.contains("cannot read /no/such.json"), "{unreadable:?}");
     run(&["validate", "nonsense", valid[0]]).await.expect(2);
+
+    // Moveo's legacy top-level `output` key: valid by the schema, flagged; an error with --strict.
+    let legacy = br#"{"output": {"live_instructor": true}, "responses": [{"type": "text", "texts": ["hi"]}]}"#;
+    let warned = run_with(&["validate", "reply", "-"], &[], legacy).await.expect(0);
+    assert!(warned.stdout.contains("<stdin>: warning: /output: legacy key: Moveo documents `context`"), "{warned:?}");
+    let strict = run_with(&["validate", "--strict", "reply", "-"], &[], legacy).await.expect(1);
+    assert!(strict.stdout.contains("error: /output: legacy key"), "{strict:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -153,7 +153,7 @@
 //! - `testing` (feature `testing`): schema assertions for your own tests.
 //!
 #![forbid(unsafe_code)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "client")]
 pub mod client;

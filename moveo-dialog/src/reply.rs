@@ -30,6 +30,7 @@ mod event;
 pub mod limits;
 mod media;
 mod text;
+mod url;
 mod webview;
 
 use serde::Serialize;
@@ -41,6 +42,7 @@ pub use error::{ReplyError, ReplyErrorKind};
 pub use event::TriggerNode;
 pub use media::{Media, MediaKind};
 pub use text::{Text, TextOption};
+pub use url::{InvalidIri, Url};
 pub use webview::{Webview, WebviewHeight};
 
 use check::Path;

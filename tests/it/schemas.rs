@@ -185,3 +185,71 @@ fn a_violation_message_names_its_pointer() {
     let message = payload.downcast_ref::<String>().expect("a formatted panic message");
     assert!(message.contains("/responses/0/options"), "{message}");
 }
+
+#[test]
+fn the_schemas_inside_the_crate_are_the_published_copy() {
+    // `schemas/` is what users download; `moveo-dialog/schemas/` is what the published crate
+    // bundles (a package cannot reach outside its folder). They must be the same bytes.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for name in ["reply.schema.json", "request.schema.json", "event.schema.json"] {
+        let published = std::fs::read(root.join("schemas").join(name)).unwrap();
+        let bundled = std::fs::read(root.join("moveo-dialog/schemas").join(name)).unwrap();
+        assert!(published == bundled, "schemas/{name} and moveo-dialog/schemas/{name} differ: copy one over the other");
+    }
+}
+
+#[test]
+fn the_event_schema_enforces_the_documented_values() {
+    let refused = |event: &Value, pointer: &str| {
+        let violations = Schema::Event.validate(event).expect_err("refused");
+        assert!(violations.iter().any(|v| v.pointer == pointer), "{pointer}: {violations:?}");
+    };
+    let compose = fixtures::json("event-message-compose.json");
+    for (key, value) in [("action", "pause"), ("author_type", "visitor")] {
+        let mut event = compose.clone();
+        event[key] = json!(value);
+        refused(&event, &format!("/{key}"));
+    }
+    let mut brain = compose.clone();
+    brain["author_type"] = json!("brain");
+    assert_valid_event(&brain);
+
+    let mut read = fixtures::json("event-message-read.json");
+    read["author_type"] = json!("supervisor");
+    refused(&read, "/author_type");
+    for author in ["agent", "brain", "visitor"] {
+        read["author_type"] = json!(author);
+        assert_valid_event(&read);
+    }
+
+    let all = fixtures::json("event-brain_send-all-responses.json");
+    let carousel = all["output"]["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|response| response["type"] == "carousel")
+        .unwrap();
+    let button = format!("/output/responses/{carousel}/cards/0/buttons/0");
+    let mut no_value = all.clone();
+    no_value.pointer_mut(&button).unwrap().as_object_mut().unwrap().remove("value");
+    refused(&no_value, &button);
+    let mut no_url = all.clone();
+    *no_url.pointer_mut(&button).unwrap() = json!({"type": "url", "label": "Open"});
+    refused(&no_url, &button);
+    let mut with_url = all;
+    *with_url.pointer_mut(&button).unwrap() = json!({"type": "url", "label": "Open", "url": "https://example.com"});
+    assert_valid_event(&with_url);
+}
+
+#[test]
+fn the_test_kit_flags_the_legacy_output_key() {
+    let legacy = json!({"output": {"live_instructor": true}, "responses": [{"type": "text", "texts": ["hi"]}]});
+    assert!(Schema::Reply.validate(&legacy).is_ok(), "the schema alone allows it");
+    let warnings = Schema::Reply.warnings(&legacy);
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0].pointer, "/output");
+    assert!(warnings[0].message.contains("legacy key: Moveo documents `context`"));
+    let failed = std::panic::catch_unwind(|| assert_valid_reply(&legacy)).unwrap_err();
+    let message = failed.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("/output: legacy key"), "{message}");
+}

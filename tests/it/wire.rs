@@ -273,3 +273,49 @@ fn a_known_type_that_does_not_fit_names_the_path() {
     assert!(matches!(Event::from_slice(b"{not json"), Err(EventDecodeError::InvalidJson(_))));
     assert!(Event::from_slice(b"[1]").is_err());
 }
+
+fn carousel_id(card: Card) -> String {
+    let reply = moveo_dialog::Reply::builder().carousel(Carousel::new().card(card)).build().unwrap();
+    serde_json::to_value(&reply).unwrap()["responses"][0]["action_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_derived_action_id_covers_every_field_of_the_carousel() {
+    let media = || CardMedia::image("https://example.com/a.jpg");
+    let base = || Card::new("Apples", media()).button(Button::postback("Buy", "buy_apples"));
+    let id = carousel_id(base());
+    assert_eq!(carousel_id(base()), id, "the same carousel always has the same id");
+    let variants = [
+        ("a subtitle", base().subtitle("Fresh")),
+        ("a postback value", Card::new("Apples", media()).button(Button::postback("Buy", "buy_pears"))),
+        ("a button url", Card::new("Apples", media()).button(Button::url("Buy", "https://example.com/buy"))),
+        ("a default action", base().default_action(DefaultAction::url("https://example.com/apples"))),
+        (
+            "the media kind",
+            Card::new("Apples", CardMedia::video("https://example.com/a.jpg"))
+                .button(Button::postback("Buy", "buy_apples")),
+        ),
+    ];
+    for (what, card) in variants {
+        assert_ne!(carousel_id(card), id, "{what} changes the id");
+    }
+}
+
+#[test]
+fn a_url_with_non_ascii_letters_is_named_and_can_be_encoded() {
+    let iri = "https://www.skroutz.gr/s/24785578/Logitech-G915-TKL-Ασύρματο-Gaming.html";
+    let err = moveo_dialog::Reply::builder()
+        .carousel(Carousel::new().card(Card::new("Keyboard", CardMedia::image(iri))))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("reply::Url::from_iri"), "{err}");
+    let url = moveo_dialog::reply::Url::from_iri(iri).unwrap();
+    let reply = moveo_dialog::Reply::builder()
+        .carousel(
+            Carousel::new().card(Card::new("Keyboard", CardMedia::image(url.clone())).button(Button::url("View", url))),
+        )
+        .build()
+        .unwrap();
+    moveo_dialog::testing::assert_valid_reply(&serde_json::to_value(&reply).unwrap());
+    assert!(moveo_dialog::reply::Url::from_iri("not a url").is_err());
+}

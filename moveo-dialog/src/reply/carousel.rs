@@ -79,21 +79,14 @@ impl Carousel {
     }
 }
 
-/// A UUID (version 8, RFC 9562's custom layout) from the SHA-256 of the cards' titles and
-/// buttons: the same cards give the same id.
+/// A UUID (version 8, RFC 9562's custom layout) from the SHA-256 of the cards as they are
+/// sent (their JSON: every field, titles, subtitles, media, buttons with their values and
+/// URLs, default actions): the same cards give the same id, and cards that differ in anything
+/// give different ids.
 fn derived_action_id(cards: &[Card]) -> String {
     let mut hash = Sha256::new();
-    for card in cards {
-        hash.update(card.title.as_bytes());
-        hash.update([0]);
-        hash.update(card.media.url.as_bytes());
-        hash.update([0]);
-        for button in &card.buttons {
-            hash.update(button.label().as_bytes());
-            hash.update([0]);
-        }
-        hash.update([1]);
-    }
+    // Serialising strings and enums into a hasher cannot fail.
+    let _ = serde_json::to_writer(HashWriter(&mut hash), cards);
     let digest = hash.finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
@@ -345,5 +338,19 @@ impl DefaultAction {
 impl From<WebviewButton> for DefaultAction {
     fn from(webview: WebviewButton) -> Self {
         Self::Webview(webview)
+    }
+}
+
+/// Feeds serialised bytes into a hash.
+struct HashWriter<'h>(&'h mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -109,6 +109,10 @@ impl fmt::Display for ReplyErrorKind {
             Self::TooLong { chars, max } => write!(f, "{chars} characters, at most {max}"),
             Self::TooFew { items, count, min } => write!(f, "{count} {items}, at least {min}"),
             Self::TooMany { items, count, max } => write!(f, "{count} {items}, at most {max}"),
+            Self::InvalidUri { value } if !value.is_ascii() => write!(
+                f,
+                "{value:?} is not an absolute URI: it has non-ASCII characters; encode it with reply::Url::from_iri"
+            ),
             Self::InvalidUri { value } => write!(f, "{value:?} is not an absolute URI"),
             Self::InvalidUuid { value } => {
                 write!(f, "{value:?} is not a hyphenated UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
