@@ -160,6 +160,25 @@ mod tests {
 
     use super::*;
 
+    const GOLDEN_TRANSCRIPT: &str = r#"text      Welcome back!
+          [Products] [Support]
+text      one of 2:
+          - Hi
+          - Hello
+image     https://example.com/a.jpg "A" (10 bytes)
+carousel  1 card
+          1. Product 1 - Cheap
+             image https://example.com/p1.jpg
+             [Buy Now] postback buy_1
+             [More] url https://example.com/p1
+             tap: url https://example.com/p1
+webview   [Visit] https://example.com/ height full
+          then triggers node 123e4567-e89b-12d3-a456-426614174000
+event     triggers node 123e4567-e89b-12d3-a456-426614174000
+reset     the conversation starts over
+context   total_expenses = 100
+          user = {"language":"en"}"#;
+
     fn plain(reply: &Value) -> String {
         let lines = transcript(reply);
         let styled = lines.join("\n");
@@ -190,6 +209,9 @@ mod tests {
             ]
         });
         let text = plain(&reply);
+        // The transcript the renderer gave before it moved into the library
+        // (`moveo_dialog::testing::transcript`): the bytes must stay the same.
+        assert_eq!(text, GOLDEN_TRANSCRIPT);
         for expected in [
             "text      Welcome back!",
             "[Products] [Support]",

@@ -143,6 +143,46 @@ pub(crate) fn with_token(mut request: Map<String, Value>, token: &str) -> Vec<u8
 mod tests {
     use super::*;
 
+    /// The request the flags below built before the builder moved into the library
+    /// (`moveo_dialog::testing::DialogCall`): the bytes must stay the same.
+    const GOLDEN_REQUEST: &str = r#"{"brain_id":"51a8e494-f02e-86b3-b26e-fa73aeb8a557","channel":"viber","context":{"destination":"England","sys-channel":"viber","sys-unknown_counter":0,"sys-user_message_counter":1,"total_months":3},"debug":{"dialog_stack":[{"name":"greetings","node_id":"7dd4f2f0-77e4-89b4-b215-359e8020c0b6"},{"name":"plan_erasmus","node_id":"1d4e6fe7-813b-8514-829f-eae6f114330e"}]},"entities":[{"confidence":1,"end":10,"entity":"city","start":5,"type":"user","value":"Paris"}],"input":{"text":"Ω to Paris"},"intents":[{"confidence":0.9,"intent":"erasmus"}],"lang":"el","session_id":"s-fixed","tags":[]}"#;
+
+    #[test]
+    fn the_flags_build_the_same_request_as_before() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "moveo-dialog",
+            "send",
+            "http://x/webhook",
+            "--node",
+            "greetings",
+            "--node",
+            "plan_erasmus",
+            "--intent",
+            "erasmus:0.9",
+            "--entity",
+            "city=Paris",
+            "--text",
+            "Ω to Paris",
+            "--context",
+            "total_months=3",
+            "--context",
+            "destination=England",
+            "--session",
+            "s-fixed",
+            "--lang",
+            "el",
+            "--channel",
+            "viber",
+            "--token",
+            "t",
+        ])
+        .unwrap();
+        let crate::cli::Command::Send(args) = cli.command else { panic!() };
+        let request = from_args(&args).unwrap();
+        assert_eq!(serde_json::to_string(&request).unwrap(), GOLDEN_REQUEST);
+    }
+
     #[test]
     fn uuids_are_well_formed_and_node_ids_stable() {
         let pattern = |id: &str, version: char| {
