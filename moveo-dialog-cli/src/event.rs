@@ -1,11 +1,10 @@
 //! `moveo-dialog event`: a realistic custom-integration event, signed as Moveo signs them.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use moveo_dialog::events::EventType;
+use moveo_dialog::testing::EventCall;
 use moveo_dialog::verify::{Secret, sign};
 use reqwest::header::{HeaderMap, HeaderValue};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::cli::EventArgs;
 use crate::failure::Failure;
@@ -44,64 +43,11 @@ pub(crate) async fn run(args: EventArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// An event of `kind` as Moveo would deliver it: the base fields, then the type's own.
+/// An event of `kind` as Moveo would deliver it: the library's [`EventCall`], the one tests use.
 pub(crate) fn build(kind: EventType, session_id: &str, text: Option<&str>) -> Value {
-    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_millis()).unwrap_or_default();
-    let mut event = Map::new();
-    event.insert("event_type".into(), json!(kind.as_str()));
-    event.insert("request_id".into(), json!(random_uuid()));
-    event.insert("session_id".into(), json!(session_id));
-    event.insert("external_session_id".into(), json!(format!("local-{session_id}")));
-    event.insert("integration_id".into(), json!("local-integration"));
-    event.insert("desk_id".into(), json!("local-desk"));
-    event.insert("context".into(), json!({ "user": { "user_id": "local-user" } }));
-    event.insert("timestamp".into(), json!(u64::try_from(timestamp).unwrap_or(u64::MAX)));
-    let agent = json!({ "author_id": "agent-1", "author_name": "Sarah Johnson", "author_type": "agent" });
-    let own = match kind {
-        EventType::MessageBrainSend => json!({ "output": { "responses": [
-            { "type": "text", "text": text.unwrap_or("Hello! How can I help you today?") }
-        ] } }),
-        EventType::MessageSend => json!({
-            "from": { "agent_id": "agent-1", "agent_name": "Sarah Johnson" },
-            "to": { "user_id": "local-user" },
-            "body": { "text": text.unwrap_or("Hi! I'm Sarah from support. How can I help you?"), "attachments": [] }
-        }),
-        EventType::MessageCompose => {
-            let mut own = agent;
-            own["action"] = json!("start");
-            own
-        }
-        EventType::MessageRead => json!({ "author_type": "agent" }),
-        EventType::MessageDelivered => json!({ "author_type": "brain" }),
-        EventType::ConversationMemberJoin | EventType::ConversationMemberLeave => agent,
-        EventType::ConversationClosed => {
-            json!({ "status": "resolved", "agent_id": "agent-1", "agent_name": "Sarah Johnson" })
-        }
-        EventType::SessionClosed => json!({ "status": "closed" }),
-        _ => json!({}),
-    };
-    if let Value::Object(own) = own {
-        event.extend(own);
-    }
-    Value::Object(event)
-}
-
-#[cfg(test)]
-mod tests {
-    use moveo_dialog::events::Event;
-    use moveo_dialog::testing::Schema;
-
-    use super::*;
-
-    #[test]
-    fn every_built_event_matches_the_schema_and_decodes_as_its_type() {
-        for kind in EventType::ALL {
-            let event = build(kind, "sess-1", Some("Hello"));
-            if let Err(violations) = Schema::Event.validate(&event) {
-                panic!("{kind}: {violations:?}");
-            }
-            let decoded = Event::from_value(event).unwrap();
-            assert_eq!(decoded.event_type(), kind.as_str());
-        }
+    let call = EventCall::new(kind).session(session_id);
+    match text {
+        Some(text) => call.text(text).to_value(),
+        None => call.to_value(),
     }
 }

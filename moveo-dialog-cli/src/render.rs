@@ -13,145 +13,19 @@
 //! The reply has been checked against the schema before it is rendered, but nothing here
 //! assumes it: a missing field is left out, never a panic.
 
+use moveo_dialog::testing::Part;
 use serde_json::Value;
 
 use crate::style::{DIM, KIND, LABEL, paint};
 
-const INDENT: &str = "          ";
-
-/// The transcript's lines, styled (plain once printed through `anstream` to a pipe).
+/// The transcript's lines, styled (plain once printed through `anstream` to a pipe): the
+/// library's renderer ([`moveo_dialog::testing::transcript`], what tests snapshot), coloured.
 pub(crate) fn transcript(reply: &Value) -> Vec<String> {
-    let mut lines = Vec::new();
-    for response in reply.get("responses").and_then(Value::as_array).into_iter().flatten() {
-        response_lines(response, &mut lines);
-    }
-    if let Some(context) = reply.get("context").and_then(Value::as_object) {
-        for (index, (key, value)) in context.iter().enumerate() {
-            let head = if index == 0 { head("context") } else { INDENT.to_owned() };
-            lines.push(format!("{head}{} = {}", paint(LABEL, key), compact(value)));
-        }
-    }
-    if lines.is_empty() {
-        lines.push(paint(DIM, "(an empty reply: no responses, no context changes)"));
-    }
-    lines
-}
-
-fn head(kind: &str) -> String {
-    format!("{}{}", paint(KIND, kind), " ".repeat(INDENT.len().saturating_sub(kind.len())))
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
-    value.get(key).and_then(Value::as_str)
-}
-
-fn compact(value: &Value) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
-fn response_lines(response: &Value, lines: &mut Vec<String>) {
-    let kind = text(response, "type").unwrap_or("?");
-    match kind {
-        "text" => {
-            let texts: Vec<&str> = response
-                .get("texts")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            match texts.as_slice() {
-                [] => lines.push(head("text")),
-                [only] => lines.push(format!("{}{only}", head("text"))),
-                several => {
-                    lines.push(format!("{}{}", head("text"), paint(DIM, format!("one of {}:", several.len()))));
-                    lines.extend(several.iter().map(|text| format!("{INDENT}- {text}")));
-                }
-            }
-            let options: Vec<String> = response
-                .get("options")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|option| format!("[{}]", text(option, "label").unwrap_or("?")))
-                .collect();
-            if !options.is_empty() {
-                lines.push(format!("{INDENT}{}", paint(LABEL, options.join(" "))));
-            }
-        }
-        "image" | "video" | "audio" | "file" => {
-            let mut line = format!("{}{}", head(kind), text(response, "url").unwrap_or("?"));
-            if let Some(name) = text(response, "name") {
-                line.push_str(&format!(" {}", paint(DIM, format!("\"{name}\""))));
-            }
-            if let Some(size) = response.get("size").and_then(Value::as_u64) {
-                line.push_str(&format!(" {}", paint(DIM, format!("({size} bytes)"))));
-            }
-            lines.push(line);
-        }
-        "carousel" => carousel_lines(response, lines),
-        "webview" => {
-            let label = text(response, "label").unwrap_or("?");
-            let mut line = format!(
-                "{}{} {}",
-                head("webview"),
-                paint(LABEL, format!("[{label}]")),
-                text(response, "url").unwrap_or("?")
-            );
-            if let Some(height) = text(response, "height") {
-                line.push_str(&format!(" {}", paint(DIM, format!("height {height}"))));
-            }
-            lines.push(line);
-            if let Some(name) = text(response, "name") {
-                lines.push(format!("{INDENT}name {name}"));
-            }
-            if let Some(node) = text(response, "trigger_node_id") {
-                lines.push(format!("{INDENT}then triggers node {node}"));
-            }
-        }
-        "event" => {
-            lines.push(format!("{}triggers node {}", head("event"), text(response, "trigger_node_id").unwrap_or("?")))
-        }
-        "reset" => lines.push(format!("{}{}", head("reset"), paint(DIM, "the conversation starts over"))),
-        other => lines.push(format!("{}{}", head(other), compact(response))),
-    }
-}
-
-fn carousel_lines(response: &Value, lines: &mut Vec<String>) {
-    let cards = response.get("cards").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let plural = if cards.len() == 1 { "card" } else { "cards" };
-    lines.push(format!("{}{} {plural}", head("carousel"), cards.len()));
-    for (index, card) in cards.iter().enumerate() {
-        let mut title = format!("{INDENT}{}. {}", index + 1, paint(LABEL, text(card, "title").unwrap_or("?")));
-        if let Some(subtitle) = text(card, "subtitle") {
-            title.push_str(&format!(" {}", paint(DIM, format!("- {subtitle}"))));
-        }
-        lines.push(title);
-        let inner = format!("{INDENT}   ");
-        if let Some(media) = card.get("media") {
-            lines.push(format!(
-                "{inner}{} {}",
-                text(media, "type").unwrap_or("media"),
-                text(media, "url").unwrap_or("?")
-            ));
-        }
-        for button in card.get("buttons").and_then(Value::as_array).into_iter().flatten() {
-            let kind = text(button, "type").unwrap_or("?");
-            let target = if kind == "postback" { text(button, "value") } else { text(button, "url") };
-            lines.push(format!(
-                "{inner}{} {kind} {}",
-                paint(LABEL, format!("[{}]", text(button, "label").unwrap_or("?"))),
-                target.unwrap_or("?")
-            ));
-        }
-        if let Some(action) = card.get("default_action") {
-            lines.push(format!(
-                "{inner}tap: {} {}",
-                text(action, "type").unwrap_or("?"),
-                text(action, "url").or_else(|| text(action, "value")).unwrap_or("?")
-            ));
-        }
-    }
+    moveo_dialog::testing::transcript_styled(reply, &|part, text| match part {
+        Part::Kind => paint(KIND, text),
+        Part::Label => paint(LABEL, text),
+        _ => paint(DIM, text),
+    })
 }
 
 #[cfg(test)]

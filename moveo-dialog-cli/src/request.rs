@@ -3,8 +3,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
+use moveo_dialog::testing::DialogCall;
+use serde_json::{Map, Value};
 
 use crate::cli::SendArgs;
 use crate::failure::Failure;
@@ -30,53 +30,38 @@ pub(crate) fn read_object(path: &Path) -> Result<Map<String, Value>, Failure> {
     }
 }
 
-/// A random UUID v4, hyphenated.
-pub(crate) fn random_uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+pub(crate) use moveo_dialog::testing::random_uuid;
 
-/// A stable UUID v8 derived from `name`: the same node always gets the same id.
-pub(crate) fn name_uuid(name: &str) -> String {
-    let digest = Sha256::digest(name.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Uuid::new_v8(bytes).to_string()
-}
-
-/// The request `send` posts: read from `--from`, or built from the flags as Moveo would build it.
+/// The request `send` posts: read from `--from`, or built from the flags as Moveo would build it
+/// (by the library's [`DialogCall`], the one tests use).
 pub(crate) fn from_args(args: &SendArgs) -> Result<Map<String, Value>, Failure> {
     if let Some(path) = &args.from {
         return read_object(path);
     }
-    let mut request = Map::new();
-    request.insert("channel".into(), json!(args.channel));
-    request.insert("session_id".into(), json!(args.session.clone().unwrap_or_else(random_uuid)));
-    request.insert("brain_id".into(), json!(name_uuid("moveo-dialog local brain")));
-    request.insert("lang".into(), json!(args.lang));
-
-    let mut context = Map::new();
-    context.insert("sys-channel".into(), json!(args.channel));
-    context.insert("sys-unknown_counter".into(), json!(0));
-    context.insert("sys-user_message_counter".into(), json!(1));
+    let mut call = DialogCall::new().channel(&args.channel).lang(&args.lang);
+    if let Some(session) = &args.session {
+        call = call.session(session);
+    }
+    for name in &args.nodes {
+        call = call.then_node(name);
+    }
     for pair in &args.context {
         let (key, value) = split_pair(pair, '=', "--context", "KEY=JSON")?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
-        context.insert(key.to_owned(), value);
+        call = call.context(key, value);
     }
-    request.insert("context".into(), Value::Object(context));
-
     if let Some(text) = &args.text {
-        request.insert("input".into(), json!({ "text": text }));
+        call = call.text(text);
     }
-    let intents = args.intents.iter().map(|intent| parse_intent(intent)).collect::<Result<Vec<_>, _>>()?;
-    request.insert("intents".into(), Value::Array(intents));
-    let entities =
-        args.entities.iter().map(|entity| parse_entity(entity, args.text.as_deref())).collect::<Result<Vec<_>, _>>()?;
-    request.insert("entities".into(), Value::Array(entities));
-    request.insert("tags".into(), json!([]));
-    let stack: Vec<Value> = args.nodes.iter().map(|name| json!({ "node_id": name_uuid(name), "name": name })).collect();
-    request.insert("debug".into(), json!({ "dialog_stack": stack }));
-    Ok(request)
+    for intent in &args.intents {
+        let (name, confidence) = parse_intent(intent)?;
+        call = call.intent(name, confidence);
+    }
+    for entity in &args.entities {
+        let (name, value) = split_pair(entity, '=', "--entity", "NAME=VALUE")?;
+        call = call.entity(name, value);
+    }
+    Ok(call.to_map())
 }
 
 fn split_pair<'a>(pair: &'a str, at: char, flag: &str, shape: &str) -> Result<(&'a str, &'a str), Failure> {
@@ -86,7 +71,7 @@ fn split_pair<'a>(pair: &'a str, at: char, flag: &str, shape: &str) -> Result<(&
     }
 }
 
-fn parse_intent(intent: &str) -> Result<Value, Failure> {
+fn parse_intent(intent: &str) -> Result<(&str, f64), Failure> {
     let (name, confidence) = match intent.rsplit_once(':') {
         Some((name, confidence)) => {
             let confidence: f64 = confidence.trim().parse().map_err(|_| {
@@ -102,20 +87,7 @@ fn parse_intent(intent: &str) -> Result<Value, Failure> {
     if !(0.0..=1.0).contains(&confidence) {
         return Err(Failure::Input(format!("--intent {intent:?}: the confidence {confidence} is not within 0..=1")));
     }
-    Ok(json!({ "intent": name.trim(), "confidence": confidence }))
-}
-
-/// An entity as Moveo reports it; `start`/`end` when the value occurs in the text.
-fn parse_entity(entity: &str, text: Option<&str>) -> Result<Value, Failure> {
-    let (name, value) = split_pair(entity, '=', "--entity", "NAME=VALUE")?;
-    let mut object = json!({ "entity": name, "value": value, "confidence": 1, "type": "user" });
-    let found = text.filter(|_| !value.is_empty()).and_then(|text| Some((text, text.find(value)?)));
-    if let Some((text, at)) = found {
-        let start = text[..at].chars().count();
-        object["start"] = json!(start);
-        object["end"] = json!(start + value.chars().count());
-    }
-    Ok(object)
+    Ok((name.trim(), confidence))
 }
 
 /// What the value of `verify_token` becomes in a recorded fixture.
@@ -133,11 +105,7 @@ pub(crate) fn token_for(flag: Option<&str>, request: &Map<String, Value>) -> Res
     }
 }
 
-/// Puts the verify token in the body, as Moveo does, and serialises it: the bytes to sign.
-pub(crate) fn with_token(mut request: Map<String, Value>, token: &str) -> Vec<u8> {
-    request.insert("verify_token".into(), Value::String(token.to_owned()));
-    serde_json::to_vec(&Value::Object(request)).unwrap_or_default()
-}
+pub(crate) use moveo_dialog::testing::with_token;
 
 #[cfg(test)]
 mod tests {
@@ -185,6 +153,7 @@ mod tests {
 
     #[test]
     fn uuids_are_well_formed_and_node_ids_stable() {
+        use moveo_dialog::testing::name_uuid;
         let pattern = |id: &str, version: char| {
             id.len() == 36
                 && id.chars().nth(14) == Some(version)
@@ -199,20 +168,10 @@ mod tests {
 
     #[test]
     fn intents_take_an_optional_confidence_within_bounds() {
-        assert_eq!(parse_intent("erasmus:0.89").unwrap(), json!({"intent": "erasmus", "confidence": 0.89}));
-        assert_eq!(parse_intent("erasmus").unwrap(), json!({"intent": "erasmus", "confidence": 1.0}));
+        assert_eq!(parse_intent("erasmus:0.89").unwrap(), ("erasmus", 0.89));
+        assert_eq!(parse_intent("erasmus").unwrap(), ("erasmus", 1.0));
         assert!(parse_intent("erasmus:1.5").unwrap_err().to_string().contains("within 0..=1"));
         assert!(parse_intent("erasmus:high").unwrap_err().to_string().contains("not a number"));
         assert!(parse_intent(":0.5").is_err());
-    }
-
-    #[test]
-    fn entities_point_into_the_text_in_characters() {
-        let entity = parse_entity("firstname=George", Some("Ω, my name is George")).unwrap();
-        assert_eq!(entity["start"], 14);
-        assert_eq!(entity["end"], 20);
-        let absent = parse_entity("city=Paris", Some("hello")).unwrap();
-        assert!(absent.get("start").is_none());
-        assert!(parse_entity("no-equals", None).is_err());
     }
 }

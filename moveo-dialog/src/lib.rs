@@ -126,7 +126,7 @@
 //! | `redis` | no | `events::RedisStore`: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
 //! | `validate` | no | `extract::Valid`: what the user typed, checked with `validator` | validator |
 //! | `client` | no | `client::Client`: the custom-integration REST API | reqwest (rustls with ring, no OpenSSL) |
-//! | `testing` | no | `testing`: schema assertions for replies, requests and events | jsonschema (no network, no TLS) |
+//! | `testing` | no | `testing`: `TestClient`, `DialogCall`, `EventCall`, `Conversation`, transcripts, schema assertions; implies `server` | jsonschema (no network, no TLS), uuid |
 //!
 //! The request and reply types, the event model and signature checks need no feature.
 //! ## The crate's map
@@ -150,7 +150,9 @@
 //! - [`verify`]: framework-agnostic signature checks: headers and raw bytes in, a verdict out
 //!   ([`verify::Verifier`]), with several secrets for rotation.
 //! - `client` (feature `client`): the custom-integration REST client; needs no server.
-//! - `testing` (feature `testing`): schema assertions for your own tests.
+//! - `testing` (feature `testing`): the test kit. `TestClient` calls a router or an events
+//!   receiver in-process, `DialogCall` / `EventCall` build realistic calls, `Conversation`
+//!   carries a session's context, transcripts for snapshots, schema assertions.
 //!
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,11 +1,13 @@
-//! The OTP and inventory examples over real sockets.
+//! The OTP and inventory examples: in-process through the test kit where no socket is needed,
+//! over real sockets for concurrency and for several webhooks on one server.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::StatusCode;
-use moveo_dialog::Server;
 use moveo_dialog::serve::BoxFuture;
+use moveo_dialog::testing::{DialogCall, TestClient};
+use moveo_dialog::{Router, Server};
 use moveo_dialog_examples::{inventory, otp};
 use serde_json::{Value, json};
 
@@ -38,6 +40,14 @@ async fn ask(server: &TestServer, node: &str, context: Value) -> Value {
     reply
 }
 
+/// The same call in-process, through the test kit (its 200 replies are schema-checked).
+async fn ask_in_process(client: &TestClient<Router>, node: &str, context: Value) -> Value {
+    let Value::Object(context) = context else { panic!("a context is an object") };
+    let reply = client.send(DialogCall::node(node).with_context(context)).await;
+    assert_eq!(reply.status(), StatusCode::OK, "{reply:?}");
+    reply.json().cloned().unwrap_or_default()
+}
+
 fn first_text(reply: &Value) -> String {
     reply["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned()
 }
@@ -45,44 +55,44 @@ fn first_text(reply: &Value) -> String {
 #[tokio::test]
 async fn otp_sends_checks_and_asks_again() {
     let outbox = Outbox::default();
-    let server = TestServer::start(Server::new(otp::router(TOKEN, outbox.clone()))).await;
+    let server = TestClient::new(otp::router(TOKEN, outbox.clone())).verify_token(TOKEN);
 
     // A badly formed phone number: a 200 that asks again, with a context flag.
-    let reply = ask(&server, "send_otp", json!({"phone": "6912345678"})).await;
+    let reply = ask_in_process(&server, "send_otp", json!({"phone": "6912345678"})).await;
     assert!(first_text(&reply).contains("international format"), "{reply}");
     assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
-    let reply = ask(&server, "send_otp", json!({})).await;
+    let reply = ask_in_process(&server, "send_otp", json!({})).await;
     assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
 
     let phone = "+306912345678";
-    let reply = ask(&server, "send_otp", json!({"phone": phone})).await;
+    let reply = ask_in_process(&server, "send_otp", json!({"phone": phone})).await;
     assert_eq!(reply["context"]["otp_sent"], true);
     let code = outbox.0.lock().unwrap()[phone].clone();
     assert_eq!(code.len(), 6);
     assert!(code.chars().all(|c| c.is_ascii_digit()));
 
     // A badly formed code, then a wrong one: asked again.
-    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": "12ab"})).await;
+    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": "12ab"})).await;
     assert_eq!(reply["context"]["validation_error"], json!(["otp_code"]));
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
+    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
     assert_eq!(reply["context"]["otp_verified"], false);
     assert_eq!(reply["context"]["otp_attempts_left"], 2);
 
     // The right code verifies, once.
-    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
     assert_eq!(reply["context"]["otp_verified"], true, "{reply}");
-    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
     assert_eq!(reply["context"]["otp_verified"], false);
 
     // Three wrong codes void the code, even if the right one follows.
-    ask(&server, "send_otp", json!({"phone": phone})).await;
+    ask_in_process(&server, "send_otp", json!({"phone": phone})).await;
     let code = outbox.0.lock().unwrap()[phone].clone();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..3 {
-        ask(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
+        ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
     }
-    let reply = ask(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
+    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
     assert_eq!(reply["context"]["otp_verified"], false);
     assert!(first_text(&reply).contains("no longer valid"), "{reply}");
 }
@@ -106,27 +116,27 @@ fn temp_db(name: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn inventory_checks_lists_and_reserves() {
     let db = temp_db("inventory");
-    let server = TestServer::start(Server::new(inventory::router(TOKEN, &db).unwrap())).await;
+    let server = TestClient::new(inventory::router(TOKEN, &db).unwrap()).verify_token(TOKEN);
 
     // The entity wins over the context key.
-    let body = call("check_stock", json!({"product": "pears"}), json!([{"entity": "product", "value": "Apples"}]));
-    let reply = post_signed(server.addr, "/webhook", &body).await.json();
+    let call = DialogCall::node("check_stock").context("product", json!("pears")).entity("product", "Apples");
+    let reply = server.send(call).await.json().cloned().unwrap_or_default();
     assert_eq!(reply["context"]["product"], "apples");
     assert_eq!(reply["context"]["stock"], 10);
 
-    let reply = ask(&server, "check_stock", json!({"product": "durian"})).await;
+    let reply = ask_in_process(&server, "check_stock", json!({"product": "durian"})).await;
     assert_eq!(reply["context"]["validation_error"], json!(["product"]));
     assert!(reply["responses"][0]["options"].as_array().unwrap().len() <= 10);
 
-    let reply = ask(&server, "list_products", json!({})).await;
+    let reply = ask_in_process(&server, "list_products", json!({})).await;
     let cards = reply["responses"][0]["cards"].as_array().unwrap();
     assert_eq!(cards.len(), 6);
     assert!(cards.iter().all(|card| card["buttons"].as_array().unwrap().len() == 2));
 
-    let reply = ask(&server, "reserve_item", json!({"product": "grapes", "quantity": 3})).await;
+    let reply = ask_in_process(&server, "reserve_item", json!({"product": "grapes", "quantity": 3})).await;
     assert_eq!(reply["context"]["reserved_quantity"], 3);
     assert_eq!(reply["context"]["stock"], 5);
-    let reply = ask(&server, "reserve_item", json!({"product": "grapes", "quantity": 6})).await;
+    let reply = ask_in_process(&server, "reserve_item", json!({"product": "grapes", "quantity": 6})).await;
     assert_eq!(reply["context"]["reservation_failed"], true);
     assert_eq!(reply["context"]["stock"], 5);
     let _ = std::fs::remove_file(&db);

@@ -20,4 +20,5 @@ mod schemas;
 mod secrets;
 mod server;
 mod support;
+mod test_kit;
 mod wire;

@@ -1,5 +1,5 @@
-//! Test helpers for your own unit tests: check a reply, request or event against the JSON
-//! Schemas this crate publishes in `schemas/` (draft 2020-12, with `format` checked).
+//! Schema assertions: check a reply, request or event against the JSON Schemas this crate
+//! publishes in `schemas/` (draft 2020-12, with `format` checked).
 //!
 //! ```
 //! use moveo_dialog::testing::{assert_valid_reply, Schema};
@@ -20,11 +20,11 @@ use jsonschema::Validator;
 use serde_json::Value;
 
 /// `schemas/reply.schema.json`: the dialog webhook reply, with every documented limit.
-pub const REPLY_SCHEMA: &str = include_str!("../schemas/reply.schema.json");
+pub const REPLY_SCHEMA: &str = include_str!("../../schemas/reply.schema.json");
 /// `schemas/request.schema.json`: the incoming dialog webhook request.
-pub const REQUEST_SCHEMA: &str = include_str!("../schemas/request.schema.json");
+pub const REQUEST_SCHEMA: &str = include_str!("../../schemas/request.schema.json");
 /// `schemas/event.schema.json`: the custom-integration webhook events.
-pub const EVENT_SCHEMA: &str = include_str!("../schemas/event.schema.json");
+pub const EVENT_SCHEMA: &str = include_str!("../../schemas/event.schema.json");
 
 /// One of the bundled schemas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
