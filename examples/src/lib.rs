@@ -38,6 +38,37 @@ pub fn required_env(name: &str, why: &str) -> Result<String, String> {
     }
 }
 
+/// HTTPS when `MOVEO_TLS_CERT` and `MOVEO_TLS_KEY` are both set (PEM files), plain HTTP when
+/// neither is.
+///
+/// # Errors
+///
+/// The sentence to print when only one is set, or the files do not work (it names the file).
+pub fn tls_from_env() -> Result<Option<moveo_dialog::serve::Tls>, String> {
+    tls_from(|name| std::env::var(name).ok())
+}
+
+/// [`tls_from_env`] with the settings read by `var`.
+///
+/// # Errors
+///
+/// As [`tls_from_env`].
+pub fn tls_from(var: impl Fn(&str) -> Option<String>) -> Result<Option<moveo_dialog::serve::Tls>, String> {
+    let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+    match (var("MOVEO_TLS_CERT"), var("MOVEO_TLS_KEY")) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => {
+            moveo_dialog::serve::Tls::from_pem_files(cert, key).map(Some).map_err(|err| err.to_string())
+        }
+        (Some(_), None) => {
+            Err("MOVEO_TLS_CERT is set but MOVEO_TLS_KEY is missing: set both, or neither for plain HTTP".to_owned())
+        }
+        (None, Some(_)) => {
+            Err("MOVEO_TLS_KEY is set but MOVEO_TLS_CERT is missing: set both, or neither for plain HTTP".to_owned())
+        }
+    }
+}
+
 /// `LISTEN_ADDR`, or `default`.
 ///
 /// # Errors
@@ -79,9 +110,20 @@ where
     let started = async {
         let app = app()?;
         let addr = listen_addr(default_addr)?;
+        let tls = tls_from_env()?;
         let listener = TcpListener::bind(addr).await.map_err(|err| format!("cannot listen on {addr}: {err}"))?;
-        tracing::info!("{}", describe(addr));
-        Server::new(app).serve(listener).await.map_err(|err| err.to_string())
+        let server = Server::new(app);
+        match tls {
+            Some(tls) => {
+                tracing::info!("{} (HTTPS: https://{addr})", describe(addr).replace("http://", "https://"));
+                server.tls(tls).serve(listener).await
+            }
+            None => {
+                tracing::info!("{}", describe(addr));
+                server.serve(listener).await
+            }
+        }
+        .map_err(|err| err.to_string())
     };
     match started.await {
         Ok(()) => ExitCode::SUCCESS,

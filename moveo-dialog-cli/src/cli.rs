@@ -20,6 +20,14 @@ Colour and progress only when the output is a terminal (NO_COLOR=1 turns colour 
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// Trust this PEM certificate (a private CA, or the server's self-signed certificate) for
+    /// https:// URLs, besides the usual roots.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) cacert: Option<PathBuf>,
+    /// Accept any certificate for https:// URLs. For local development only: anyone on the
+    /// path can then read and change the calls.
+    #[arg(long, global = true)]
+    pub(crate) insecure: bool,
 }
 
 #[derive(Debug, Subcommand)]

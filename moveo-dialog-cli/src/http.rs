@@ -41,13 +41,46 @@ pub(crate) fn timeout(seconds: f64) -> Result<Duration, Failure> {
         .ok_or_else(|| Failure::Input(format!("--timeout {seconds}: expected a positive number of seconds")))
 }
 
+/// How https:// URLs are trusted: `--cacert` and `--insecure`, set once by `main`.
+#[derive(Debug, Default)]
+pub(crate) struct Trust {
+    pub(crate) cacert: Option<reqwest::Certificate>,
+    pub(crate) insecure: bool,
+}
+
+pub(crate) static TRUST: std::sync::OnceLock<Trust> = std::sync::OnceLock::new();
+
+/// Reads `--cacert` and notes `--insecure` (saying so on stderr).
+pub(crate) fn set_trust(cacert: Option<&std::path::Path>, insecure: bool) -> Result<(), Failure> {
+    let cacert =
+        match cacert {
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|err| Failure::Input(format!("--cacert {}: cannot read it: {err}", path.display())))?;
+                Some(reqwest::Certificate::from_pem(&pem).map_err(|err| {
+                    Failure::Input(format!("--cacert {}: not a PEM certificate: {err}", path.display()))
+                })?)
+            }
+            None => None,
+        };
+    if insecure {
+        crate::style::warning("--insecure: any certificate is accepted; use it for local development only");
+    }
+    let _ = TRUST.set(Trust { cacert, insecure });
+    Ok(())
+}
+
 /// An HTTP client for one command.
 pub(crate) fn client(timeout: Duration) -> Result<reqwest::Client, Failure> {
-    reqwest::Client::builder()
-        .timeout(timeout)
-        .user_agent(concat!("moveo-dialog-cli/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|err| Failure::Input(format!("cannot build the HTTP client: {err}")))
+    let mut builder =
+        reqwest::Client::builder().timeout(timeout).user_agent(concat!("moveo-dialog-cli/", env!("CARGO_PKG_VERSION")));
+    if let Some(trust) = TRUST.get() {
+        if let Some(cacert) = &trust.cacert {
+            builder = builder.add_root_certificate(cacert.clone());
+        }
+        builder = builder.danger_accept_invalid_certs(trust.insecure);
+    }
+    builder.build().map_err(|err| Failure::Input(format!("cannot build the HTTP client: {err}")))
 }
 
 /// Moveo's headers on a dialog webhook call, the signature of `body` among them.

@@ -25,6 +25,9 @@ use crate::failure::Failure;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(failure) = http::set_trust(cli.cacert.as_deref(), cli.insecure) {
+        return report(&failure);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(err) => return report(&Failure::Input(format!("cannot start the runtime: {err}"))),

@@ -20,6 +20,11 @@ pub(crate) fn error(message: &str) {
     anstream::eprintln!("{} {message}", paint(BAD, "error:"));
 }
 
+/// `warning: message` on stderr.
+pub(crate) fn warning(message: &str) {
+    anstream::eprintln!("{} {message}", paint(WARN, "warning:"));
+}
+
 /// Whether to show progress (on stderr): only when both stdout and stderr are terminals.
 pub(crate) fn progress_enabled() -> bool {
     use std::io::IsTerminal;

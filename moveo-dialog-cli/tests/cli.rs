@@ -609,3 +609,50 @@ async fn every_subcommand_has_help_with_an_example() {
     let usage = run(&["send"]).await.expect(2);
     assert!(usage.stderr.contains("Usage:"), "{usage:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_talks_https_with_a_private_certificate_or_insecure() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key).unwrap();
+    let dir = scratch("https");
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let tls = moveo_dialog::serve::Tls::from_pem_files(&cert_path, &key_path).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(moveo_dialog::Server::new(erasmus::router(TOKEN)).tls(tls).serve(listener));
+    let url = format!("https://localhost:{port}/webhook");
+    let args = |extra: &[&'static str]| {
+        let mut args = vec![
+            "send",
+            url.as_str(),
+            "--token",
+            TOKEN,
+            "--node",
+            "plan_erasmus",
+            "--context",
+            "destination=\"Spain\"",
+        ];
+        args.extend_from_slice(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    let cacert = cert_path.to_str().unwrap().to_owned();
+    let trusted = args(&[]).into_iter().chain(["--cacert".to_owned(), cacert]).collect::<Vec<_>>();
+    let trusted: Vec<&str> = trusted.iter().map(String::as_str).collect();
+    let answer = run(&trusted).await.expect(0);
+    assert!(answer.stdout.contains("200 OK"), "{answer:?}");
+
+    let untrusted = args(&[]);
+    let untrusted: Vec<&str> = untrusted.iter().map(String::as_str).collect();
+    let refused = run(&untrusted).await.expect(3);
+    assert!(
+        refused.stderr.to_lowercase().contains("cannot connect") || refused.stderr.contains("certificate"),
+        "{refused:?}"
+    );
+
+    let insecure = args(&["--insecure"]);
+    let insecure: Vec<&str> = insecure.iter().map(String::as_str).collect();
+    let accepted = run(&insecure).await.expect(0);
+    assert!(accepted.stderr.contains("--insecure"), "it says so on stderr: {accepted:?}");
+}

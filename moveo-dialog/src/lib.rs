@@ -126,6 +126,7 @@
 //! | `redis` | no | `events::RedisStore`: de-duplication shared by several receiver instances | redis (tokio, no TLS) |
 //! | `validate` | no | `extract::Valid`: what the user typed, checked with `validator` | validator |
 //! | `client` | no | `client::Client`: the custom-integration REST API | reqwest (rustls with ring, no OpenSSL) |
+//! | `tls` | no | `Server::tls`: HTTPS served directly, certificate reload on SIGHUP | rustls (ring), tokio-rustls |
 //! | `testing` | no | `testing`: `TestClient`, `DialogCall`, `EventCall`, `Conversation`, transcripts, schema assertions; implies `server` | jsonschema (no network, no TLS), uuid |
 //!
 //! The request and reply types, the event model and signature checks need no feature.

@@ -4,6 +4,7 @@
 //! ```text
 //! hostile-server dialog                 # POST /webhook: nodes `slow` (300 ms) and `fast`
 //! hostile-server dialog-idle MS         # the same, closing connections idle for MS ms
+//! hostile-server dialog-tls CERT KEY    # the same over HTTPS; SIGHUP reads the files again
 //! hostile-server events LOG [ADDR]      # POST /events: appends each handled request_id to LOG
 //! ```
 //! The token / secret is `hostile-secret`.
@@ -57,6 +58,17 @@ async fn main() -> ExitCode {
             };
             let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
             run(Server::new(router).header_read_timeout(Duration::from_millis(millis)), "127.0.0.1:0").await
+        }
+        ["dialog-tls", cert, key] => {
+            let tls = match moveo_dialog::serve::Tls::from_pem_files(cert, key) {
+                Ok(tls) => tls,
+                Err(err) => {
+                    eprintln!("{err}");
+                    return ExitCode::from(2);
+                }
+            };
+            let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
+            run(Server::new(router).tls(tls), "127.0.0.1:0").await
         }
         ["events", log] => run(Server::new(events((*log).to_owned())), "127.0.0.1:0").await,
         ["events", log, addr] => run(Server::new(events((*log).to_owned())), addr).await,

@@ -21,4 +21,5 @@ mod secrets;
 mod server;
 mod support;
 mod test_kit;
+mod tls;
 mod wire;

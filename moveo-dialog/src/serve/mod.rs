@@ -17,6 +17,8 @@ pub(crate) mod pipeline;
 mod quota;
 mod rejection;
 mod server;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use address::{IpNet, RemoteAddr};
 pub use guard::{BoxFuture, HandlerError};
@@ -28,3 +30,5 @@ pub use server::{
     DEFAULT_BODY_BUDGET, DEFAULT_GRACE_PERIOD, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_MAX_IN_FLIGHT, HttpService,
     ServeError, Server, shutdown_signal,
 };
+#[cfg(feature = "tls")]
+pub use tls::{Tls, TlsError};

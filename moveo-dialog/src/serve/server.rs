@@ -24,7 +24,7 @@ use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
 use super::body::{BODY_BUDGET, BodyBudget, healthz};
-use super::connections::{Admission, Connections, GuardedBody, default_max_connections};
+use super::connections::{Activity, Admission, Connections, GuardedBody, default_max_connections};
 use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody};
 
@@ -149,6 +149,8 @@ pub struct Server<S> {
     header_read_timeout: Duration,
     grace_period: Duration,
     body_budget: usize,
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::Tls>,
 }
 
 impl<S> fmt::Debug for Server<S> {
@@ -174,7 +176,19 @@ impl<S> Server<S> {
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
             grace_period: DEFAULT_GRACE_PERIOD,
             body_budget: DEFAULT_BODY_BUDGET,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Serves HTTPS with `tls` (feature `tls`): HTTP/1.1 and HTTP/2 by ALPN; the handshake
+    /// counts against the idle timeout; on SIGHUP the certificate files are read again (new
+    /// connections get the new certificate; a reload that fails keeps the old one and logs
+    /// why).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, tls: super::tls::Tls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// Connections held at once (default: the process's open-file limit less an eighth and 32,
@@ -303,14 +317,37 @@ where
             }
             None => tracing::info!(address = %local, service = std::any::type_name::<S>(), "serving"),
         }
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(HTTP2_KEEP_ALIVE.0)
+            .keep_alive_timeout(HTTP2_KEEP_ALIVE.1);
         let service = self.service;
         let shared = Arc::new(Shared {
+            builder,
+            #[cfg(feature = "tls")]
+            idle_timeout: self.header_read_timeout,
+            #[cfg(feature = "tls")]
+            tls: self.tls.clone(),
             in_flight: Quota::new(self.max_in_flight),
             shutting_down: AtomicBool::new(false),
             connections: Arc::new(Connections::new(self.max_connections, self.header_read_timeout)),
             budget: BodyBudget::new(self.body_budget),
         });
         tracing::debug!(max_connections = self.max_connections, body_budget = self.body_budget, "limits");
+        #[cfg(all(feature = "tls", unix))]
+        let _reloader = self.tls.clone().map(|tls| {
+            AbortOnDrop(tokio::spawn(async move {
+                let Ok(mut hangup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+                    return;
+                };
+                while hangup.recv().await.is_some() {
+                    let _ = tls.reload();
+                }
+            }))
+        });
         let sweeper = {
             let connections = Arc::clone(&shared.connections);
             AbortOnDrop(tokio::spawn(async move {
@@ -322,19 +359,12 @@ where
                 }
             }))
         };
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .keep_alive_interval(HTTP2_KEEP_ALIVE.0)
-            .keep_alive_timeout(HTTP2_KEEP_ALIVE.1);
         let graceful = GracefulShutdown::new();
         let mut signal = std::pin::pin!(signal);
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, Some(graceful.watcher())),
+                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer, Some(graceful.watcher())),
                     Err(err) => accept_failed(&shared, err).await,
                 },
                 () = &mut signal => break,
@@ -357,7 +387,7 @@ where
                     break;
                 }
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&builder, &shared, &service, stream, peer, None),
+                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer, None),
                     Err(err) => accept_failed(&shared, err).await,
                 },
             }
@@ -389,6 +419,11 @@ impl Drop for AbortOnDrop {
 }
 
 struct Shared {
+    builder: auto::Builder<TokioExecutor>,
+    #[cfg(feature = "tls")]
+    idle_timeout: Duration,
+    #[cfg(feature = "tls")]
+    tls: Option<super::tls::Tls>,
     in_flight: Quota,
     shutting_down: AtomicBool,
     connections: Arc<Connections>,
@@ -396,7 +431,6 @@ struct Shared {
 }
 
 fn spawn_connection<S: HttpService>(
-    builder: &auto::Builder<TokioExecutor>,
     shared: &Arc<Shared>,
     service: &S,
     stream: TcpStream,
@@ -411,9 +445,40 @@ fn spawn_connection<S: HttpService>(
         }
     };
     let _ = stream.set_nodelay(true);
-    let connection_shared = Arc::clone(shared);
+    let shared = Arc::clone(shared);
     let service = service.clone();
-    let requests = Arc::clone(&activity);
+    tokio::spawn(async move {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &shared.tls {
+            // The handshake counts against the idle timeout: a client that opens TLS and
+            // stalls is closed like any other; plain HTTP fails the handshake at once.
+            match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
+                Ok(Ok(stream)) => serve_io(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await,
+                Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+            shared.connections.remove(id);
+            return;
+        }
+        serve_io(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await;
+        shared.connections.remove(id);
+    });
+}
+
+/// Serves one connection's requests until it ends, goes idle past the timeout, or is evicted.
+async fn serve_io<S, I>(
+    shared: &Arc<Shared>,
+    service: S,
+    activity: &Arc<Activity>,
+    io: I,
+    peer: SocketAddr,
+    watcher: Option<Watcher>,
+) where
+    S: HttpService,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let connection_shared = Arc::clone(shared);
+    let requests = Arc::clone(activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&connection_shared);
         let guard = requests.begin(&shared.connections);
@@ -423,19 +488,15 @@ fn spawn_connection<S: HttpService>(
             Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, guard)))
         }
     });
-    let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-    let shared = Arc::clone(shared);
-    tokio::spawn(async move {
-        let connections = &shared.connections;
-        let result = match watcher {
-            Some(watcher) => connections.watch(&activity, watcher.watch(connection)).await,
-            None => connections.watch(&activity, connection).await,
-        };
-        connections.remove(id);
-        if let Some(Err(err)) = result {
-            tracing::debug!(error = %err, %peer, "connection ended with an error");
-        }
-    });
+    let connection = shared.builder.serve_connection(io, service).into_owned();
+    let connections = &shared.connections;
+    let result = match watcher {
+        Some(watcher) => connections.watch(activity, watcher.watch(connection)).await,
+        None => connections.watch(activity, connection).await,
+    };
+    if let Some(Err(err)) = result {
+        tracing::debug!(error = %err, %peer, "connection ended with an error");
+    }
 }
 
 impl Shared {
