@@ -52,6 +52,12 @@ async fn fails_opaquely() -> Result<Reply, Layered> {
     Err(Layered("cannot check stock", Some(Box::new(middle))))
 }
 
+async fn fails_anyhow() -> anyhow::Result<Reply> {
+    let config: Result<u32, std::num::ParseIntError> = "x".parse();
+    let port = anyhow::Context::context(config, "reading the stock service's port")?;
+    Ok(Reply::text(port.to_string()))
+}
+
 async fn fails_boxed() -> Result<Reply, Box<dyn std::error::Error + Send + Sync>> {
     let parsed: u32 = "many".parse()?;
     Ok(Reply::text(parsed.to_string()))
@@ -66,6 +72,7 @@ async fn a_rejection_keeps_its_status_and_an_opaque_error_logs_its_whole_chain()
         .node("refuses", refuses)
         .node("opaque", fails_opaquely)
         .node("boxed", fails_boxed)
+        .node("anyhow", fails_anyhow)
         .node("string", || async { String::from("a String is a text reply") })
         .node("str", || async { "a &str is a text reply" })
         .node("result_string", || async { Ok::<_, Rejection>("ok inside a Result") });
@@ -93,6 +100,13 @@ async fn a_rejection_keeps_its_status_and_an_opaque_error_logs_its_whole_chain()
     let boxed = ask("boxed").await;
     assert_eq!((boxed.status, boxed.error().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "handler_error"));
     assert!(captured.text().contains("invalid digit found in string"));
+
+    let anyhow = ask("anyhow").await;
+    assert_eq!((anyhow.status, anyhow.error().as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "handler_error"));
+    assert!(
+        captured.text().contains("reading the stock service's port: invalid digit found in string"),
+        "an anyhow error's context and cause are both logged"
+    );
 
     assert_eq!(text_of(&ask("string").await), "a String is a text reply");
     assert_eq!(text_of(&ask("str").await), "a &str is a text reply");

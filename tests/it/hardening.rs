@@ -193,3 +193,17 @@ fn the_verify_token_is_never_serialised_and_debug_hides_bodies_and_signatures() 
     let raw = RawBody(Bytes::from_static(br#"{"verify_token": "tok-secret-123"}"#));
     assert!(!format!("{raw:?}").contains("tok-secret-123"), "{raw:?}");
 }
+
+#[tokio::test]
+async fn a_handler_that_debugs_its_headers_does_not_show_the_signature() {
+    let router = Router::new()
+        .verify_token(TOKEN)
+        .fallback(|headers: http::HeaderMap| async move { Reply::text(format!("{headers:?}")) });
+    let server = TestServer::start(Server::new(router)).await;
+    let body = call_body(None, &[]);
+    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(TOKEN), &body);
+    let answer = send(server.addr, signed_post("/webhook", TOKEN, &body)).await;
+    let shown = answer.json()["responses"][0]["texts"][0].as_str().unwrap().to_owned();
+    assert!(shown.contains("x-moveo-signature") && shown.contains("Sensitive"), "{shown}");
+    assert!(!shown.contains(&signature), "{shown}");
+}

@@ -126,6 +126,22 @@ mod tests {
     use crate::events::Event;
     use crate::testing::Schema;
 
+    /// What `moveo-dialog event --type message:brain_send --session s-1 --text Hi` built before
+    /// the builder moved into the library, with its random id and clock fixed.
+    #[test]
+    fn the_cli_event_is_the_same_as_before() {
+        let event = EventCall::new(EventType::MessageBrainSend)
+            .session("s-1")
+            .text("Hi")
+            .request_id("r-1")
+            .timestamp(1_704_067_200_000)
+            .to_bytes();
+        assert_eq!(
+            String::from_utf8(event).unwrap(),
+            r#"{"context":{"user":{"user_id":"local-user"}},"desk_id":"local-desk","event_type":"message:brain_send","external_session_id":"local-s-1","integration_id":"local-integration","output":{"responses":[{"text":"Hi","type":"text"}]},"request_id":"r-1","session_id":"s-1","timestamp":1704067200000}"#
+        );
+    }
+
     #[test]
     fn every_built_event_matches_the_schema_and_decodes_as_its_type() {
         for kind in EventType::ALL {
