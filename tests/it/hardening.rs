@@ -207,3 +207,24 @@ async fn a_handler_that_debugs_its_headers_does_not_show_the_signature() {
     assert!(shown.contains("x-moveo-signature") && shown.contains("Sensitive"), "{shown}");
     assert!(!shown.contains(&signature), "{shown}");
 }
+
+#[tokio::test]
+async fn stalled_bodies_do_not_take_the_place_of_real_calls() {
+    let router = Router::new()
+        .verify_token(TOKEN)
+        .body_timeout(Duration::from_secs(600))
+        .fallback(|| async { Reply::text("answered") });
+    let server = TestServer::start(Server::new(router).max_in_flight(2)).await;
+    // Two calls whose bodies stall halfway, from an allowed address: they wait for their bytes.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut stream = head_only(server.addr, "/webhook", 1000).await;
+        stream.write_all(b"{\"context\": {").await.unwrap();
+        stalled.push(stream);
+    }
+    // A real call still runs: a call reading its body is not in flight.
+    let answer = send(server.addr, signed_post("/webhook", TOKEN, &call_body(None, &[]))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["responses"][0]["texts"][0], "answered");
+    drop(stalled);
+}

@@ -49,14 +49,39 @@ pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(
 }
 
 /// The body bytes a server's endpoints may hold at once, shared by every request of that
-/// server. The server sets it for the task that runs each call ([`BODY_BUDGET`]): no
-/// allocation per call, unlike a request extension.
+/// server ([`CALL_LIMITS`]).
 #[derive(Clone)]
 pub(crate) struct BodyBudget(Quota);
 
+/// What the server running a call shares with it, for the task that runs the call: no
+/// allocation per call, unlike a request extension. Unset outside a [`Server`](crate::Server).
+pub(crate) struct CallLimits {
+    pub(crate) budget: BodyBudget,
+    pub(crate) in_flight: Quota,
+    /// The call's place among the requests in flight.
+    pub(crate) share: std::cell::Cell<Option<Share>>,
+}
+
 tokio::task_local! {
-    /// The budget of the server running the current call; unset outside a [`Server`](crate::Server).
-    pub(crate) static BODY_BUDGET: BodyBudget;
+    pub(crate) static CALL_LIMITS: CallLimits;
+}
+
+/// Stops counting the call as in flight while its body is read: a slow body (bounded by the
+/// body budget and the body timeout) must not take the place of a call ready to run.
+pub(crate) fn pause_in_flight() {
+    let _ = CALL_LIMITS.try_with(|limits| drop(limits.share.take()));
+}
+
+/// Counts the call as in flight again once its body is read.
+///
+/// # Errors
+///
+/// 503 `overloaded` when the requests in flight are at the limit now.
+pub(crate) fn resume_in_flight() -> Result<(), Rejection> {
+    match CALL_LIMITS.try_with(|limits| limits.in_flight.try_take(1).map(|share| limits.share.set(Some(share)))) {
+        Err(_) | Ok(Some(())) => Ok(()),
+        Ok(None) => Err(Rejection::overloaded()),
+    }
 }
 
 impl BodyBudget {
@@ -82,7 +107,7 @@ pub(crate) type Reservation = Option<Share>;
 pub(crate) fn reserve(parts: &http::request::Parts, limit: usize) -> Result<Reservation, Rejection> {
     let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<usize>().ok());
     let bytes = declared.unwrap_or(limit).min(limit);
-    match BODY_BUDGET.try_with(|budget| budget.reserve(bytes)) {
+    match CALL_LIMITS.try_with(|limits| limits.budget.reserve(bytes)) {
         Err(_) => Ok(None),
         Ok(Some(permit)) => Ok(Some(permit)),
         Ok(None) => {

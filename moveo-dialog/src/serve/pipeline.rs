@@ -13,7 +13,7 @@ use http::{HeaderMap, Request, Response};
 use serde::de::DeserializeOwned;
 
 use super::address::AddressPolicy;
-use super::body::{check_head, header_str, healthz, read, reserve};
+use super::body::{check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
 use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
 
@@ -148,10 +148,14 @@ where
         Ok(reservation) => reservation,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
     };
+    pause_in_flight();
     let body = match read(body, gate.body_limit, gate.body_timeout).await {
         Ok(body) => body,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
     };
+    if let Err(rejection) = resume_in_flight() {
+        return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers));
+    }
     let verified = match gate.verify(&parts.headers, &body) {
         Ok(verified) => verified,
         Err(err) => {

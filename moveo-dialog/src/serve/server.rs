@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
-use super::body::{BODY_BUDGET, BodyBudget, healthz};
+use super::body::{BodyBudget, CALL_LIMITS, CallLimits, healthz};
 use super::connections::{Activity, Admission, Connections, GuardedBody, default_max_connections};
 use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody};
@@ -209,7 +209,10 @@ impl<S> Server<S> {
         self
     }
 
-    /// Requests in flight before new ones get 503 `overloaded` (default 4096).
+    /// Requests in flight before new ones get 503 `overloaded` (default 4096). For this
+    /// crate's endpoints a call does not count while its body is being read (the body budget
+    /// and the body timeout bound those), so slow bodies cannot take the place of calls ready
+    /// to run.
     pub fn max_in_flight(mut self, requests: usize) -> Self {
         self.max_in_flight = requests.max(1);
         self
@@ -518,11 +521,16 @@ impl Shared {
         if let Some(health) = healthz(request.method(), request.uri()) {
             return own(health);
         }
-        let Some(_in_flight) = self.in_flight.try_take(1) else {
+        let Some(in_flight) = self.in_flight.try_take(1) else {
             return own(Rejection::overloaded().into_response());
         };
         request.extensions_mut().insert(RemoteAddr(peer));
-        match BODY_BUDGET.scope(self.budget.clone(), service.oneshot(request)).await {
+        let limits = CallLimits {
+            budget: self.budget.clone(),
+            in_flight: self.in_flight.clone(),
+            share: std::cell::Cell::new(Some(in_flight)),
+        };
+        match CALL_LIMITS.scope(limits, service.oneshot(request)).await {
             Ok(response) => response.map(|body| Either::Right(body.map_frame(into_bytes_frame as fn(_) -> _))),
             Err(err) => {
                 let err: BoxError = err.into();
