@@ -1,12 +1,15 @@
 //! Inventory look-ups on an embedded SQLite database (created and seeded on first start):
 //! `check_stock`, `list_products` (a carousel) and `reserve_item` (decrements stock in a
 //! transaction, refuses when stock is short). Safe under concurrent calls: one connection
-//! behind a mutex, each reservation an `IMMEDIATE` transaction.
+//! behind a mutex, each reservation an `IMMEDIATE` transaction. Idempotent per Moveo call: the
+//! session id and `X-Moveo-Request-Id` are recorded in the reservation's transaction, so a
+//! retried call gets the same answer and reserves once. WAL mode and a 5 s busy timeout, so
+//! several processes can serve one database file.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use moveo_dialog::extract::{State, Valid};
+use moveo_dialog::extract::{MoveoHeaders, State, Valid};
 use moveo_dialog::reply::{Button, Card, CardMedia, Carousel, Text};
 use moveo_dialog::{Reply, Router, node};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -76,8 +79,12 @@ impl Inventory {
     pub fn open(path: impl AsRef<Path>) -> rusqlite::Result<Self> {
         let connection = Connection::open(path)?;
         connection.busy_timeout(std::time::Duration::from_secs(5))?;
+        // WAL: readers do not block the writer, so several processes can serve one file.
+        connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         connection.execute_batch(
-            "CREATE TABLE IF NOT EXISTS products (
+            "CREATE TABLE IF NOT EXISTS reservation_calls (
+                 call TEXT PRIMARY KEY, outcome TEXT NOT NULL, reservation INTEGER, stock INTEGER);
+             CREATE TABLE IF NOT EXISTS products (
                  id TEXT PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL,
                  stock INTEGER NOT NULL CHECK (stock >= 0));
              CREATE TABLE IF NOT EXISTS reservations (
@@ -133,34 +140,67 @@ impl Inventory {
         })
     }
 
-    /// Reserves `quantity` units of `id` in one transaction.
+    /// Reserves `quantity` units of `id` in one transaction. With a `call` key (Moveo's
+    /// session id and `X-Moveo-Request-Id`), the answer is recorded in the same transaction:
+    /// the same call again (Moveo retrying after a timeout) gets the same answer and reserves
+    /// nothing more, on any process serving this database.
     ///
     /// # Errors
     ///
     /// When SQLite fails.
-    pub fn reserve(&self, id: &str, quantity: i64) -> rusqlite::Result<Reservation> {
+    pub fn reserve(&self, call: Option<&str>, id: &str, quantity: i64) -> rusqlite::Result<Reservation> {
         self.with(|connection| {
             let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let stock: Option<i64> = transaction
-                .query_row("SELECT stock FROM products WHERE id = ?1", [id.trim().to_lowercase()], |row| row.get(0))
-                .optional()?;
-            let Some(stock) = stock else { return Ok(Reservation::Unknown) };
-            if stock < quantity {
-                return Ok(Reservation::Short { stock });
+            if let Some(call) = call {
+                let seen = transaction
+                    .query_row(
+                        "SELECT outcome, reservation, stock FROM reservation_calls WHERE call = ?1",
+                        [call],
+                        |row| {
+                            Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?, row.get::<_, Option<i64>>(2)?))
+                        },
+                    )
+                    .optional()?;
+                if let Some(seen) = seen {
+                    return Ok(match seen {
+                        (outcome, Some(id), Some(stock_left)) if outcome == "reserved" => {
+                            Reservation::Reserved { id, stock_left }
+                        }
+                        (outcome, _, Some(stock)) if outcome == "short" => Reservation::Short { stock },
+                        _ => Reservation::Unknown,
+                    });
+                }
             }
-            transaction.execute(
-                "UPDATE products SET stock = stock - ?2 WHERE id = ?1",
-                params![id.trim().to_lowercase(), quantity],
-            )?;
-            transaction.execute(
-                "INSERT INTO reservations (product_id, quantity) VALUES (?1, ?2)",
-                params![id.trim().to_lowercase(), quantity],
-            )?;
-            let reservation = transaction.last_insert_rowid();
+            let outcome = reserve_in(&transaction, id, quantity)?;
+            if let Some(call) = call {
+                let (kind, reservation, stock) = match &outcome {
+                    Reservation::Reserved { id, stock_left } => ("reserved", Some(*id), Some(*stock_left)),
+                    Reservation::Short { stock } => ("short", None, Some(*stock)),
+                    Reservation::Unknown => ("unknown", None, None),
+                };
+                transaction.execute(
+                    "INSERT INTO reservation_calls (call, outcome, reservation, stock) VALUES (?1, ?2, ?3, ?4)",
+                    params![call, kind, reservation, stock],
+                )?;
+            }
             transaction.commit()?;
-            Ok(Reservation::Reserved { id: reservation, stock_left: stock - quantity })
+            Ok(outcome)
         })
     }
+}
+
+/// The reservation itself, inside the caller's transaction.
+fn reserve_in(transaction: &rusqlite::Transaction<'_>, id: &str, quantity: i64) -> rusqlite::Result<Reservation> {
+    let id = id.trim().to_lowercase();
+    let stock: Option<i64> =
+        transaction.query_row("SELECT stock FROM products WHERE id = ?1", [&id], |row| row.get(0)).optional()?;
+    let Some(stock) = stock else { return Ok(Reservation::Unknown) };
+    if stock < quantity {
+        return Ok(Reservation::Short { stock });
+    }
+    transaction.execute("UPDATE products SET stock = stock - ?2 WHERE id = ?1", params![id, quantity])?;
+    transaction.execute("INSERT INTO reservations (product_id, quantity) VALUES (?1, ?2)", params![id, quantity])?;
+    Ok(Reservation::Reserved { id: transaction.last_insert_rowid(), stock_left: stock - quantity })
 }
 
 /// Runs blocking SQLite work off the async threads.
@@ -249,10 +289,14 @@ pub async fn list_products(State(inventory): State<Arc<Inventory>>) -> Result<Re
 pub async fn reserve_item(
     Valid(input): Valid<ProductInput>,
     State(inventory): State<Arc<Inventory>>,
+    headers: MoveoHeaders,
 ) -> Result<Reply, BoxError> {
     let Ok(input) = input else { return ask_for_product(&inventory).await };
     let (id, quantity) = (input.product.clone(), input.quantity);
-    let reservation = blocking(&inventory, move |inventory| inventory.reserve(&id, quantity)).await?;
+    // One reservation per Moveo call: a retried call carries the same request id.
+    let call =
+        headers.request_id.map(|request| format!("{}:{request}", headers.session_id.as_deref().unwrap_or_default()));
+    let reservation = blocking(&inventory, move |inventory| inventory.reserve(call.as_deref(), &id, quantity)).await?;
     let reply = match reservation {
         Reservation::Reserved { id, stock_left } => Reply::builder()
             .text(Text::new(format!("Reserved {quantity} × {}. Your reservation number is {id}.", input.product)))

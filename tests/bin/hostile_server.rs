@@ -5,6 +5,7 @@
 //! hostile-server dialog                 # POST /webhook: nodes `slow` (300 ms) and `fast`
 //! hostile-server dialog-idle MS         # the same, closing connections idle for MS ms
 //! hostile-server dialog-tls CERT KEY    # the same over HTTPS; SIGHUP reads the files again
+//! hostile-server inventory DB           # the inventory example on the SQLite file DB
 //! hostile-server events LOG [ADDR]      # POST /events: appends each handled request_id to LOG
 //! ```
 //! The token / secret is `hostile-secret`.
@@ -70,6 +71,13 @@ async fn main() -> ExitCode {
             let router = Router::new().verify_token(SECRET).node("slow", slow).node("fast", fast);
             run(Server::new(router).tls(tls), "127.0.0.1:0").await
         }
+        ["inventory", database] => match moveo_dialog_examples::inventory::router(SECRET, database) {
+            Ok(router) => run(Server::new(router), "127.0.0.1:0").await,
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::from(2)
+            }
+        },
         ["events", log] => run(Server::new(events((*log).to_owned())), "127.0.0.1:0").await,
         ["events", log, addr] => run(Server::new(events((*log).to_owned())), addr).await,
         _ => {

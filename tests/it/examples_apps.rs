@@ -107,9 +107,88 @@ fn otp_codes_expire() {
     assert_eq!(store.check("+306912345678", &code), otp::Check::NoCode);
 }
 
+/// One `reserve_item` call for one apple, as Moveo sends it with its request id.
+async fn reserve(addr: std::net::SocketAddr, request_id: &str, session: &str) -> Value {
+    let body = call("reserve_item", json!({"product": "apples"}), json!([]));
+    let mut request = crate::support::signed_post("/webhook", TOKEN, &body);
+    request.headers_mut().insert("x-moveo-request-id", request_id.parse().unwrap());
+    request.headers_mut().insert("x-moveo-session-id", session.parse().unwrap());
+    let answer = crate::support::send(addr, request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    answer.json()
+}
+
+fn reserved(replies: &[Value]) -> usize {
+    replies.iter().filter(|reply| reply["context"]["reservation_failed"] == false).count()
+}
+
+#[tokio::test]
+async fn a_retried_reservation_gets_the_same_answer_and_reserves_once() {
+    let db = temp_db("retried");
+    let server = TestServer::start(Server::new(inventory::router(TOKEN, &db).unwrap())).await;
+    let first = reserve(server.addr, "req-retried", "s-1").await;
+    let again = reserve(server.addr, "req-retried", "s-1").await;
+    assert_eq!(first, again, "the same answer");
+    assert_eq!(first["context"]["stock"], 9);
+    // The same request id in another session is another call.
+    let other = reserve(server.addr, "req-retried", "s-2").await;
+    assert_eq!(other["context"]["stock"], 8);
+    assert_eq!(inventory::Inventory::open(&db).unwrap().product("apples").unwrap().unwrap().stock, 8);
+    let _ = std::fs::remove_file(&db);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_database_reserve_exactly_the_stock_and_a_call_once() {
+    let db = temp_db("two-processes");
+    // Create and seed the file once, then serve it from two processes.
+    drop(inventory::Inventory::open(&db).unwrap());
+    let path = db.to_str().unwrap();
+    let (mut one, first) = crate::hostile::spawn_server(&["inventory", path]).await;
+    let (mut two, second) = crate::hostile::spawn_server(&["inventory", path]).await;
+    let calls: Vec<_> = (0..50)
+        .map(|i| {
+            let addr = if i % 2 == 0 { first } else { second };
+            tokio::spawn(async move { reserve_as(addr, &format!("req-{i}"), "s-1").await })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for call in calls {
+        replies.push(call.await.unwrap());
+    }
+    assert_eq!(reserved(&replies), 10, "a stock of 10 reserved exactly 10 times across both processes");
+
+    // The same call sent to both processes reserves once.
+    let reopened = inventory::Inventory::open(&db).unwrap();
+    let pears = reopened.product("pears").unwrap().unwrap().stock;
+    let a = reserve_product_as(first, "req-both", "s-9", "pears").await;
+    let b = reserve_product_as(second, "req-both", "s-9", "pears").await;
+    assert_eq!(a, b, "the same answer from both processes");
+    assert_eq!(reopened.product("pears").unwrap().unwrap().stock, pears - 1, "reserved once");
+    one.kill().await.unwrap();
+    two.kill().await.unwrap();
+    let _ = std::fs::remove_file(&db);
+}
+
+/// `reserve`, signed with the hostile server's secret.
+async fn reserve_as(addr: std::net::SocketAddr, request_id: &str, session: &str) -> Value {
+    reserve_product_as(addr, request_id, session, "apples").await
+}
+
+async fn reserve_product_as(addr: std::net::SocketAddr, request_id: &str, session: &str, product: &str) -> Value {
+    let body = call("reserve_item", json!({"product": product}), json!([]));
+    let mut request = crate::support::signed_post("/webhook", "hostile-secret", &body);
+    request.headers_mut().insert("x-moveo-request-id", request_id.parse().unwrap());
+    request.headers_mut().insert("x-moveo-session-id", session.parse().unwrap());
+    let answer = crate::support::send(addr, request).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    answer.json()
+}
+
 fn temp_db(name: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("moveo-dialog-{name}-{}.db", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
     path
 }
 
@@ -147,19 +226,16 @@ async fn fifty_concurrent_reservations_on_a_stock_of_ten_reserve_exactly_ten() {
     let db = temp_db("concurrent");
     let server = Arc::new(TestServer::start(Server::new(inventory::router(TOKEN, &db).unwrap())).await);
     let calls: Vec<_> = (0..50)
-        .map(|_| {
-            let server = Arc::clone(&server);
-            tokio::spawn(async move { ask(&server, "reserve_item", json!({"product": "apples"})).await })
+        .map(|i| {
+            let addr = server.addr;
+            tokio::spawn(async move { reserve(addr, &format!("req-{i}"), "s-1").await })
         })
         .collect();
-    let mut reserved = 0;
+    let mut replies = Vec::new();
     for call in calls {
-        let reply = call.await.unwrap();
-        if reply["context"]["reservation_failed"] == false {
-            reserved += 1;
-        }
+        replies.push(call.await.unwrap());
     }
-    assert_eq!(reserved, 10);
+    assert_eq!(reserved(&replies), 10);
     let reply = ask(&server, "check_stock", json!({"product": "apples"})).await;
     assert_eq!(reply["context"]["stock"], 0);
     // The database survives a restart with the stock it had.
