@@ -1,28 +1,15 @@
 //! The OTP and inventory examples: in-process through the test kit where no socket is needed,
 //! over real sockets for concurrency and for several webhooks on one server.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use http::StatusCode;
-use moveo_dialog::serve::BoxFuture;
 use moveo_dialog::testing::{DialogCall, TestClient};
 use moveo_dialog::{Router, Server};
 use moveo_dialog_examples::{inventory, otp};
 use serde_json::{Value, json};
 
-use crate::support::{TOKEN, TestServer, post_signed};
-
-/// Catches the codes instead of texting them.
-#[derive(Clone, Default)]
-struct Outbox(Arc<Mutex<HashMap<String, String>>>);
-
-impl otp::Sender for Outbox {
-    fn send<'a>(&'a self, phone: &'a str, code: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        self.0.lock().unwrap().insert(phone.to_owned(), code.to_owned());
-        Box::pin(async { Ok(()) })
-    }
-}
+use crate::support::{Outbox, TOKEN, TestServer, post_signed};
 
 fn call(node: &str, context: Value, entities: Value) -> Vec<u8> {
     serde_json::to_vec(&json!({

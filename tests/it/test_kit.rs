@@ -1,27 +1,16 @@
 //! The test kit (issue 19): `TestClient`, `DialogCall`, `Conversation`, `EventCall` and
 //! transcripts, used as a user's tests would use them, on the examples' main flows. No socket.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::StatusCode;
 use moveo_dialog::events::{Event, EventType, EventsReceiver};
-use moveo_dialog::serve::BoxFuture;
 use moveo_dialog::testing::{Conversation, DialogCall, EventCall, Signing, TestClient};
 use moveo_dialog::{Reply, Router};
 use moveo_dialog_examples::{erasmus, inventory, otp};
 use serde_json::json;
 
-/// Catches the codes instead of texting them.
-#[derive(Clone, Default)]
-struct Outbox(Arc<Mutex<HashMap<String, String>>>);
-
-impl otp::Sender for Outbox {
-    fn send<'a>(&'a self, phone: &'a str, code: &'a str) -> BoxFuture<'a, Result<(), String>> {
-        self.0.lock().unwrap().insert(phone.to_owned(), code.to_owned());
-        Box::pin(async { Ok(()) })
-    }
-}
+use crate::support::Outbox;
 
 #[tokio::test]
 async fn a_node_handler_test_is_a_few_lines() {

@@ -53,13 +53,31 @@ pub struct TestClient<S> {
     signing: Signing,
 }
 
-impl<S> TestClient<S>
+/// What a [`TestClient`] calls: a `tower::Service` over `http::Request<Full<Bytes>>` answering
+/// with this crate's response body and never failing, as [`Router`](crate::Router) and
+/// [`EventsReceiver`](crate::events::EventsReceiver) are (under tower layers too).
+/// Implemented for every such service, never by hand.
+pub trait TestService:
+    Service<Request<Full<Bytes>>, Response = Response<crate::serve::ResponseBody>, Error = Infallible, Future: Send>
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<S> TestService for S
 where
     S: Service<Request<Full<Bytes>>, Response = Response<crate::serve::ResponseBody>, Error = Infallible>
         + Clone
         + Send
         + 'static,
     S::Future: Send,
+{
+}
+
+impl<S> TestClient<S>
+where
+    S: TestService,
 {
     /// A client for `service`; calls go to `/webhook` (and events to `/events`).
     pub fn new(service: S) -> Self {

@@ -1,15 +1,9 @@
 //! [`Conversation`]: several calls in one session, the context carried as Moveo carries it.
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body_util::Full;
 use serde_json::{Map, Value};
-use tower::Service;
 
 use super::call::DialogCall;
-use super::client::{TestClient, TestReply};
+use super::client::{TestClient, TestReply, TestService};
 use super::ids::random_uuid;
 
 /// One session's calls: each call gets the session id, the user's message counter
@@ -48,11 +42,7 @@ pub struct Conversation<'c, S> {
 
 impl<'c, S> Conversation<'c, S>
 where
-    S: Service<Request<Full<Bytes>>, Response = Response<crate::serve::ResponseBody>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send,
+    S: TestService,
 {
     /// A new session (a random id) on `client`.
     #[must_use]

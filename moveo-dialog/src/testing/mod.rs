@@ -48,7 +48,7 @@ mod schema;
 mod transcript;
 
 pub use call::{DialogCall, with_token};
-pub use client::{Signing, TestClient, TestReply};
+pub use client::{Signing, TestClient, TestReply, TestService};
 pub use conversation::Conversation;
 pub use event_call::EventCall;
 pub use ids::{name_uuid, random_uuid};
