@@ -115,7 +115,7 @@ where
         let server = Server::new(app);
         match tls {
             Some(tls) => {
-                tracing::info!("{} (HTTPS: https://{addr})", describe(addr).replace("http://", "https://"));
+                tracing::info!("{}", describe(addr).replace("http://", "https://"));
                 server.tls(tls).serve(listener).await
             }
             None => {

@@ -151,7 +151,11 @@ pub(crate) fn unreachable(url: &str, err: &reqwest::Error) -> Failure {
         return Failure::Unreachable(format!("no answer from {url} in time (see --timeout)"));
     }
     let cause = root_cause(err);
-    if err.is_connect() {
+    if err.is_connect() && cause.contains("certificate") {
+        Failure::Unreachable(format!(
+            "cannot connect to {url}: {cause} (a private or self-signed certificate? pass --cacert FILE)"
+        ))
+    } else if err.is_connect() {
         Failure::Unreachable(format!("cannot connect to {url}: {cause} (is the server running?)"))
     } else {
         Failure::Unreachable(format!("the exchange with {url} failed: {cause}"))

@@ -214,13 +214,8 @@ impl Startup for Router {
         let at = if inner.mount.is_empty() { String::new() } else { format!(" at {}", inner.mount) };
         let mut lines: Vec<String> =
             inner.table.iter().map(|route| format!("dialog webhook route{at}: {route}")).collect();
-        if inner.tokens.len() > 1 {
-            let fingerprints: Vec<String> = inner.tokens.iter().map(|token| token.fingerprint().to_string()).collect();
-            lines.push(format!(
-                "dialog webhook{at}: accepts {} verify tokens ({})",
-                inner.tokens.len(),
-                fingerprints.join(", ")
-            ));
+        if let Some(rotation) = inner.gate.rotation() {
+            lines.push(format!("dialog webhook{at}: accepts {rotation} as verify tokens"));
         }
         lines.extend(inner.nested.iter().flat_map(|nested| nested.router.describe()));
         lines

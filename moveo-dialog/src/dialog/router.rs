@@ -94,7 +94,7 @@ pub(crate) struct Inner {
     pub(crate) mount: String,
     pub(crate) state: Arc<Extensions>,
     pub(crate) gate: Gate,
-    pub(crate) tokens: Vec<Secret>,
+    /// Whether the body token is accepted, for tokens given after `accept_body_token`.
     pub(crate) accept_body_token: bool,
     pub(crate) deadline: Duration,
     pub(crate) deadline_fallback: Option<Arc<[u8]>>,
@@ -155,7 +155,7 @@ impl fmt::Debug for Router {
                 "nested",
                 &self.inner.nested.iter().map(|nested| (&nested.prefix, &nested.router)).collect::<Vec<_>>(),
             )
-            .field("verify_tokens", &self.inner.tokens.iter().map(Secret::fingerprint).collect::<Vec<_>>())
+            .field("verify_tokens", &self.inner.gate.verifier)
             .field("body_limit", &self.inner.gate.body_limit)
             .field("deadline", &self.inner.deadline)
             .finish_non_exhaustive()
@@ -177,7 +177,6 @@ impl Router {
                 mount: String::new(),
                 state: Arc::new(Extensions::new()),
                 gate: Gate::new(VerifyError::BadVerifyToken),
-                tokens: Vec::new(),
                 accept_body_token: false,
                 deadline: DEFAULT_DEADLINE,
                 deadline_fallback: None,
@@ -373,8 +372,7 @@ impl Router {
         I::Item: Into<Secret>,
     {
         let inner = self.inner();
-        inner.tokens = tokens.into_iter().map(Into::into).collect();
-        inner.rebuild_verifier();
+        inner.gate.set_secrets(tokens, inner.accept_body_token);
         self
     }
 
@@ -383,7 +381,7 @@ impl Router {
     pub fn accept_body_token(mut self) -> Self {
         let inner = self.inner();
         inner.accept_body_token = true;
-        inner.rebuild_verifier();
+        inner.gate.verifier = inner.gate.verifier.take().map(Verifier::accept_body_token);
         self
     }
 
@@ -531,15 +529,6 @@ fn check_path(what: &str, path: &str) {
         "moveo-dialog: the {what} {path:?} holds a query string ('?'); routes match the path only, read the query with extract::Query"
     );
     assert!(!path.contains('#'), "moveo-dialog: the {what} {path:?} holds a fragment ('#'), which clients never send");
-}
-
-impl Inner {
-    fn rebuild_verifier(&mut self) {
-        self.gate.verifier = (!self.tokens.is_empty()).then(|| {
-            let verifier = Verifier::with_secrets(self.tokens.iter().cloned());
-            if self.accept_body_token { verifier.accept_body_token() } else { verifier }
-        });
-    }
 }
 
 /// Why a route was chosen.

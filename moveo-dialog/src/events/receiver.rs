@@ -20,7 +20,7 @@ use super::handler::EventHandler;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
 use crate::serve::{HandlerError, IpNet, Rejection, ResponseBody, ServeError, Startup, json_response};
-use crate::verify::{Secret, Verifier, VerifyError};
+use crate::verify::{Secret, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
 pub const DEFAULT_TIMESTAMP_TOLERANCE: Duration = Duration::from_secs(5 * 60);
@@ -93,7 +93,6 @@ pub struct EventsReceiver {
 #[derive(Clone)]
 struct Inner {
     gate: Gate,
-    secrets: Vec<Secret>,
     handlers: HashMap<EventType, SharedHandler>,
     unknown: Option<SharedHandler>,
     store: Arc<dyn DedupStore>,
@@ -130,7 +129,6 @@ impl EventsReceiver {
         Self {
             inner: Arc::new(Inner {
                 gate: Gate::new(VerifyError::BadSignature),
-                secrets: Vec::new(),
                 handlers: HashMap::new(),
                 unknown: None,
                 store: Arc::new(MemoryStore::default()),
@@ -164,10 +162,7 @@ impl EventsReceiver {
         I: IntoIterator,
         I::Item: Into<Secret>,
     {
-        let inner = self.inner();
-        inner.secrets = secrets.into_iter().map(Into::into).collect();
-        inner.gate.verifier =
-            (!inner.secrets.is_empty()).then(|| Verifier::with_secrets(inner.secrets.iter().cloned()));
+        self.inner().gate.set_secrets(secrets, false);
         self
     }
 
@@ -631,14 +626,8 @@ impl Startup for EventsReceiver {
         if inner.unknown.is_some() {
             lines.push("event handler: unknown event types".to_owned());
         }
-        if inner.secrets.len() > 1 {
-            let fingerprints: Vec<String> =
-                inner.secrets.iter().map(|secret| secret.fingerprint().to_string()).collect();
-            lines.push(format!(
-                "events: accepts {} webhook secrets ({})",
-                inner.secrets.len(),
-                fingerprints.join(", ")
-            ));
+        if let Some(rotation) = inner.gate.rotation() {
+            lines.push(format!("events: accepts {rotation} as webhook secrets"));
         }
         lines.push(match inner.fast_ack {
             Some(capacity) => format!("delivery: fast-ack, at most {capacity} queued"),

@@ -28,8 +28,8 @@ pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared
-/// size (413), from the request head alone.
-pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(), Rejection> {
+/// size (413), from the request head alone; returns the declared size.
+pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<Option<u64>, Rejection> {
     if parts.method != Method::POST {
         return Err(Rejection::method_not_allowed());
     }
@@ -45,7 +45,7 @@ pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<(
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(Rejection::payload_too_large(limit));
     }
-    Ok(())
+    Ok(declared)
 }
 
 /// The body bytes a server's endpoints may hold at once, shared by every request of that
@@ -99,14 +99,14 @@ impl BodyBudget {
 pub(crate) type Reservation = Option<Share>;
 
 /// Reserves room for the body in the server's budget (when the request came through a
-/// [`Server`](crate::Server)): its declared length, or `limit` when it declares none.
+/// [`Server`](crate::Server)): its declared length (as [`check_head`] read it), or `limit` when
+/// it declares none.
 ///
 /// # Errors
 ///
 /// 503 `overloaded` when the budget is spent.
-pub(crate) fn reserve(parts: &http::request::Parts, limit: usize) -> Result<Reservation, Rejection> {
-    let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<usize>().ok());
-    let bytes = declared.unwrap_or(limit).min(limit);
+pub(crate) fn reserve(declared: Option<u64>, limit: usize) -> Result<Reservation, Rejection> {
+    let bytes = declared.and_then(|length| usize::try_from(length).ok()).unwrap_or(limit).min(limit);
     match CALL_LIMITS.try_with(|limits| limits.budget.reserve(bytes)) {
         Err(_) => Ok(None),
         Ok(Some(permit)) => Ok(Some(permit)),

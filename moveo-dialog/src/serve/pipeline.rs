@@ -47,6 +47,25 @@ impl Gate {
         }
     }
 
+    /// Accepts calls signed with any of `secrets` (none: no verifier), and with `body_token`
+    /// the body's `verify_token` in place of a missing signature.
+    pub(crate) fn set_secrets<I>(&mut self, secrets: I, body_token: bool)
+    where
+        I: IntoIterator,
+        I::Item: Into<crate::verify::Secret>,
+    {
+        let verifier = Verifier::with_secrets(secrets);
+        let verifier = if body_token { verifier.accept_body_token() } else { verifier };
+        let any = verifier.fingerprints().next().is_some();
+        self.verifier = any.then_some(verifier);
+    }
+
+    /// For the start-up log, while a rotation is in progress: `N secrets (fingerprints)`.
+    pub(crate) fn rotation(&self) -> Option<String> {
+        let fingerprints: Vec<String> = self.verifier.as_ref()?.fingerprints().map(|print| print.to_string()).collect();
+        (fingerprints.len() > 1).then(|| format!("{} secrets ({})", fingerprints.len(), fingerprints.join(", ")))
+    }
+
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Option<Verified>, VerifyError> {
         if self.unverified {
             return Ok(None);
@@ -137,14 +156,15 @@ where
         return (endpoint.unrouted(), health);
     }
     let gate = endpoint.gate();
-    if let Err(rejection) = check_head(&parts, gate.body_limit) {
-        return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers));
-    }
+    let declared = match check_head(&parts, gate.body_limit) {
+        Ok(declared) => declared,
+        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+    };
     if !gate.addresses.admits(&parts) {
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
     }
-    let _reservation = match reserve(&parts, gate.body_limit) {
+    let _reservation = match reserve(declared, gate.body_limit) {
         Ok(reservation) => reservation,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
     };
