@@ -1,13 +1,23 @@
 //! `cargo run --release --example otp`: nodes `send_otp` and `verify_otp` at `POST /webhook`.
-//! Codes are written to the log (swap `LogSender` for an SMS gateway).
 //!
-//! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8080`).
+//! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8080`),
+//! `OTP_REDIS_URL` (codes shared by every process pointed at this Redis; unset: this
+//! process's memory), `OTP_SMS_URL` and `OTP_SMS_API_KEY` (an SMS gateway; unset: codes are
+//! written to the log).
 
 use std::process::ExitCode;
 
-use moveo_dialog_examples::otp::{LogSender, router};
+use moveo_dialog_examples::{init_logging, otp, run_dialog_example};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    moveo_dialog_examples::run_dialog_example("otp", |token| Ok(router(token, LogSender))).await
+    init_logging();
+    let service = match otp::from_env().await {
+        Ok(service) => service,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    run_dialog_example("otp", |token| Ok(otp::router(token, service))).await
 }

@@ -3,16 +3,25 @@
 //! verify token, under a tower-http trace layer.
 //!
 //! Settings: `MOVEO_OTP_TOKEN` and `MOVEO_INVENTORY_TOKEN` (required), `LISTEN_ADDR` (default
-//! `127.0.0.1:8080`), `INVENTORY_DB` (default `./inventory.db`).
+//! `127.0.0.1:8080`), `INVENTORY_DB` (default `./inventory.db`), and the OTP example's
+//! `OTP_REDIS_URL`, `OTP_SMS_URL`, `OTP_SMS_API_KEY`.
 
 use std::process::ExitCode;
 
-use moveo_dialog_examples::{otp::LogSender, required_env, run_service, webhooks};
+use moveo_dialog_examples::{init_logging, otp, required_env, run_service, webhooks};
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    init_logging();
+    let service = match otp::from_env().await {
+        Ok(service) => service,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let describe = |addr| {
         format!("webhooks: POST http://{addr}{} and http://{addr}{}", webhooks::OTP_PATH, webhooks::INVENTORY_PATH)
     };
@@ -21,7 +30,7 @@ async fn main() -> ExitCode {
         let otp_token = required_env("MOVEO_OTP_TOKEN", why)?;
         let inventory_token = required_env("MOVEO_INVENTORY_TOKEN", why)?;
         let database = std::env::var("INVENTORY_DB").unwrap_or_else(|_| "./inventory.db".to_owned());
-        let router = webhooks::router(otp_token, inventory_token, LogSender, database)?;
+        let router = webhooks::router(otp_token, inventory_token, service, database)?;
         Ok(ServiceBuilder::new().layer(TraceLayer::new_for_http()).service(router))
     })
     .await

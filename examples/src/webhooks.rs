@@ -21,10 +21,10 @@ pub const INVENTORY_PATH: &str = "/webhooks/inventory";
 pub fn router(
     otp_token: impl Into<String>,
     inventory_token: impl Into<String>,
-    sender: impl otp::Sender,
+    otp: otp::Otp,
     database: impl AsRef<Path>,
 ) -> Result<Router, String> {
     Ok(Router::new()
-        .nest(OTP_PATH, otp::router(otp_token, sender))
+        .nest(OTP_PATH, otp::router(otp_token, otp))
         .nest(INVENTORY_PATH, inventory::router(inventory_token, database)?))
 }

@@ -6,6 +6,7 @@
 //! hostile-server dialog-idle MS         # the same, closing connections idle for MS ms
 //! hostile-server dialog-tls CERT KEY    # the same over HTTPS; SIGHUP reads the files again
 //! hostile-server inventory DB           # the inventory example on the SQLite file DB
+//! hostile-server otp                     # the OTP example, configured by its environment
 //! hostile-server events LOG [ADDR]      # POST /events: appends each handled request_id to LOG
 //! ```
 //! The token / secret is `hostile-secret`.
@@ -73,6 +74,13 @@ async fn main() -> ExitCode {
         }
         ["inventory", database] => match moveo_dialog_examples::inventory::router(SECRET, database) {
             Ok(router) => run(Server::new(router), "127.0.0.1:0").await,
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::from(2)
+            }
+        },
+        ["otp"] => match moveo_dialog_examples::otp::from_env().await {
+            Ok(otp) => run(Server::new(moveo_dialog_examples::otp::router(SECRET, otp)), "127.0.0.1:0").await,
             Err(err) => {
                 eprintln!("{err}");
                 ExitCode::from(2)

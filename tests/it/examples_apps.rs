@@ -35,65 +35,6 @@ async fn ask_in_process(client: &TestClient<Router>, node: &str, context: Value)
     reply.json().cloned().unwrap_or_default()
 }
 
-fn first_text(reply: &Value) -> String {
-    reply["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned()
-}
-
-#[tokio::test]
-async fn otp_sends_checks_and_asks_again() {
-    let outbox = Outbox::default();
-    let server = TestClient::new(otp::router(TOKEN, outbox.clone())).verify_token(TOKEN);
-
-    // A badly formed phone number: a 200 that asks again, with a context flag.
-    let reply = ask_in_process(&server, "send_otp", json!({"phone": "6912345678"})).await;
-    assert!(first_text(&reply).contains("international format"), "{reply}");
-    assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
-    let reply = ask_in_process(&server, "send_otp", json!({})).await;
-    assert_eq!(reply["context"]["validation_error"], json!(["phone"]));
-
-    let phone = "+306912345678";
-    let reply = ask_in_process(&server, "send_otp", json!({"phone": phone})).await;
-    assert_eq!(reply["context"]["otp_sent"], true);
-    let code = outbox.0.lock().unwrap()[phone].clone();
-    assert_eq!(code.len(), 6);
-    assert!(code.chars().all(|c| c.is_ascii_digit()));
-
-    // A badly formed code, then a wrong one: asked again.
-    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": "12ab"})).await;
-    assert_eq!(reply["context"]["validation_error"], json!(["otp_code"]));
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
-    assert_eq!(reply["context"]["otp_verified"], false);
-    assert_eq!(reply["context"]["otp_attempts_left"], 2);
-
-    // The right code verifies, once.
-    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
-    assert_eq!(reply["context"]["otp_verified"], true, "{reply}");
-    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
-    assert_eq!(reply["context"]["otp_verified"], false);
-
-    // Three wrong codes void the code, even if the right one follows.
-    ask_in_process(&server, "send_otp", json!({"phone": phone})).await;
-    let code = outbox.0.lock().unwrap()[phone].clone();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    for _ in 0..3 {
-        ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": wrong})).await;
-    }
-    let reply = ask_in_process(&server, "verify_otp", json!({"phone": phone, "otp_code": code})).await;
-    assert_eq!(reply["context"]["otp_verified"], false);
-    assert!(first_text(&reply).contains("no longer valid"), "{reply}");
-}
-
-#[test]
-fn otp_codes_expire() {
-    let outbox = Outbox::default();
-    let store = otp::Otp::new(outbox.clone(), std::time::Duration::ZERO);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    runtime.block_on(store.issue("+306912345678")).unwrap();
-    let code = outbox.0.lock().unwrap()["+306912345678"].clone();
-    assert_eq!(store.check("+306912345678", &code), otp::Check::NoCode);
-}
-
 /// One `reserve_item` call for one apple, as Moveo sends it with its request id.
 async fn reserve(addr: std::net::SocketAddr, request_id: &str, session: &str) -> Value {
     let body = call("reserve_item", json!({"product": "apples"}), json!([]));
@@ -237,7 +178,7 @@ async fn one_server_hosts_the_otp_and_inventory_webhooks_each_with_its_own_token
     use moveo_dialog_examples::webhooks;
     let db = temp_db("webhooks");
     let outbox = Outbox::default();
-    let router = webhooks::router("otp-token", "inventory-token", outbox.clone(), &db).unwrap();
+    let router = webhooks::router("otp-token", "inventory-token", otp::Otp::in_memory(outbox.clone()), &db).unwrap();
     let server = TestServer::start(Server::new(router)).await;
     let send = |path: &'static str, token: &'static str, body: Vec<u8>| {
         let addr = server.addr;

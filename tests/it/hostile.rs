@@ -300,7 +300,7 @@ pub(crate) async fn spawn_server_with_fd_limit(limit: u32, args: &[&str]) -> (to
     spawn(command).await
 }
 
-async fn spawn(mut command: tokio::process::Command) -> (tokio::process::Child, SocketAddr) {
+pub(crate) async fn spawn(mut command: tokio::process::Command) -> (tokio::process::Child, SocketAddr) {
     let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).kill_on_drop(true).spawn().unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await.unwrap().unwrap().unwrap();

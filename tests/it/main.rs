@@ -13,6 +13,7 @@ mod hardening;
 mod hostile;
 mod mount;
 mod never_panics;
+mod otp;
 mod pipeline;
 mod redis;
 mod reply_props;

@@ -15,9 +15,9 @@ use moveo_dialog::events::{Claim, DedupKey, DedupStore, Event, EventType, Events
 
 use crate::support::TestServer;
 
-struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for RedisServer {
@@ -28,7 +28,7 @@ impl Drop for RedisServer {
 }
 
 /// Starts `redis-server` on a free loopback port.
-async fn redis_server() -> RedisServer {
+pub(crate) async fn redis_server() -> RedisServer {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let spawned = Command::new("redis-server")
         .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])

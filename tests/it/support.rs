@@ -173,7 +173,11 @@ pub(crate) fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
 pub(crate) struct Outbox(pub(crate) std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>);
 
 impl moveo_dialog_examples::otp::Sender for Outbox {
-    fn send<'a>(&'a self, phone: &'a str, code: &'a str) -> moveo_dialog::serve::BoxFuture<'a, Result<(), String>> {
+    fn send<'a>(
+        &'a self,
+        phone: &'a str,
+        code: &'a str,
+    ) -> moveo_dialog::serve::BoxFuture<'a, Result<(), moveo_dialog_examples::otp::SendError>> {
         self.0.lock().unwrap().insert(phone.to_owned(), code.to_owned());
         Box::pin(async { Ok(()) })
     }

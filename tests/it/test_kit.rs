@@ -29,7 +29,7 @@ async fn a_node_handler_test_is_a_few_lines() {
 #[tokio::test]
 async fn the_otp_flow_send_a_wrong_code_then_the_right_one() {
     let outbox = Outbox::default();
-    let client = TestClient::new(otp::router("t", outbox.clone())).verify_token("t");
+    let client = TestClient::new(otp::router("t", otp::Otp::in_memory(outbox.clone()))).verify_token("t");
     let mut conversation = Conversation::new(&client);
     let phone = "+306912345678";
 
@@ -45,8 +45,8 @@ async fn the_otp_flow_send_a_wrong_code_then_the_right_one() {
     // The phone is carried in the session's context: the next calls do not repeat it.
     let refused = conversation.send(DialogCall::node("verify_otp").context("otp_code", json!(wrong))).await;
     insta::assert_snapshot!(refused.transcript(), @r#"
-        text      That code is not right. Please try again (2 attempts left).
-        context   otp_attempts_left = 2
+        text      That code is not right. Please try again (4 attempts left).
+        context   otp_attempts_left = 4
                   otp_verified = false
     "#);
     let verified = conversation.send(DialogCall::node("verify_otp").context("otp_code", json!(code))).await;
