@@ -129,11 +129,21 @@ impl Reply {
     /// The reply as JSON bytes, ready to send.
     #[must_use]
     pub fn to_json_bytes(&self) -> Vec<u8> {
+        // One buffer, sized from the last reply so that it rarely grows.
+        let mut buffer =
+            Vec::with_capacity(LAST_REPLY_LEN.load(std::sync::atomic::Ordering::Relaxed).clamp(128, 64 * 1024));
         // A Reply holds only strings, numbers and JSON values with string keys, which always
         // serialise.
-        serde_json::to_vec(self).unwrap_or_else(|_| b"{}".to_vec())
+        if serde_json::to_writer(&mut buffer, self).is_err() {
+            return b"{}".to_vec();
+        }
+        LAST_REPLY_LEN.store(buffer.len() + buffer.len() / 8, std::sync::atomic::Ordering::Relaxed);
+        buffer
     }
 }
+
+/// The length of the last reply serialised, and an eighth: the next one's buffer.
+static LAST_REPLY_LEN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(256);
 
 /// Builds a [`Reply`]; [`build`](Self::build) checks it.
 #[derive(Debug, Default, Clone)]

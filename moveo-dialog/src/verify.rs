@@ -63,6 +63,9 @@ pub const MOVEO_IPS: [IpAddr; 3] = [
 /// The header Moveo puts the signature in.
 pub const SIGNATURE_HEADER: &str = "x-moveo-signature";
 
+/// [`SIGNATURE_HEADER`] as a header name, so that looking it up parses nothing.
+pub(crate) static SIGNATURE_HEADER_NAME: http::HeaderName = http::HeaderName::from_static(SIGNATURE_HEADER);
+
 /// A verify token or webhook secret. `Debug` never shows it.
 #[derive(Clone)]
 pub struct Secret(Box<[u8]>);
@@ -301,7 +304,7 @@ impl Verifier {
     /// accepted), [`VerifyError::BadSignature`] when the signature matches no secret,
     /// [`VerifyError::BadVerifyToken`] when the body token is absent or matches no secret.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Verified, VerifyError> {
-        match headers.get(SIGNATURE_HEADER) {
+        match headers.get(&SIGNATURE_HEADER_NAME) {
             Some(value) => self.verify_signature(body, Some(value.to_str().map_err(|_| VerifyError::BadSignature)?)),
             None if self.body_token => self.verify_body_token(body),
             None => Err(VerifyError::MissingSignature),

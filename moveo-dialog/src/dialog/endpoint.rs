@@ -12,8 +12,8 @@ use tracing::Instrument;
 
 use super::extract::Call;
 use super::router::{Choice, Inner, Router};
+use super::view::RequestView;
 use crate::reply::Reply;
-use crate::request::DialogRequest;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
 use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
@@ -83,8 +83,23 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
     headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or("")
 }
 
+/// A decoded call with its route chosen.
+pub(crate) struct Routed {
+    handler: super::handler::ErasedHandler,
+    label: Arc<str>,
+    /// Where the context's JSON object is in the body.
+    context: Option<std::ops::Range<usize>>,
+}
+
+/// Where `part` (a slice of `body`) starts and ends in it.
+fn range_in(body: &[u8], part: &str) -> Option<std::ops::Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= body.len()).then_some(start..end)
+}
+
 impl Endpoint for Inner {
-    type Decoded = DialogRequest;
+    type Decoded = Routed;
     type Label = Arc<str>;
 
     fn gate(&self) -> &pipeline::Gate {
@@ -95,14 +110,27 @@ impl Endpoint for Inner {
         Arc::clone(&self.unrouted_label)
     }
 
-    fn decode(&self, body: &Bytes) -> Result<DialogRequest, Rejection> {
-        decode_tracked(body).map_err(|failure| match failure {
+    fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Routed, Rejection> {
+        let view: RequestView<'_> = decode_tracked(body).map_err(|failure| match failure {
             DecodeFailure::Json(err) => Rejection::invalid_json(&err),
             DecodeFailure::Shape(detail) => Rejection::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
                 format!("the body is not a dialog webhook request: {detail}"),
             ),
+        })?;
+        let (entry, choice) = match self.select_path(parts.uri.path()) {
+            Some(entry) => (entry, Choice::Path),
+            None => match self.select(&view) {
+                Some(found) => found,
+                None => return Err(no_route(unmatched(parts.uri.path(), &view))),
+            },
+        };
+        tracing::debug!(route = &*entry.label, reason = %choice, "route chosen");
+        Ok(Routed {
+            handler: Arc::clone(&entry.handler),
+            label: Arc::clone(&entry.label),
+            context: view.context.and_then(|raw| range_in(body, raw.get())),
         })
     }
 
@@ -117,22 +145,16 @@ impl Endpoint for Inner {
         rejection.into_response()
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<DialogRequest>) -> (Arc<str>, Response<ResponseBody>) {
-        let Admitted { parts, body, verified, decoded: request } = call;
-        let (entry, choice) = match self.select_path(parts.uri.path()) {
-            Some(entry) => (entry, Choice::Path),
-            None => match self.select(&request) {
-                Some(found) => found,
-                None => {
-                    let rejection = no_route(unmatched(parts.uri.path(), &request));
-                    return (self.unrouted(), self.refused(Step::Decode, rejection, &parts.headers));
-                }
-            },
+    async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Arc<str>, Response<ResponseBody>) {
+        let Admitted { parts, body, verified, decoded: Routed { handler, label, context } } = call;
+        let call = Call {
+            request: std::sync::OnceLock::new(),
+            context,
+            parts,
+            body,
+            state: Arc::clone(&self.state),
+            verified,
         };
-        tracing::debug!(route = &*entry.label, reason = %choice, "route chosen");
-        let label = Arc::clone(&entry.label);
-        let handler = Arc::clone(&entry.handler);
-        let call = Call { request, parts, body, state: Arc::clone(&self.state), verified };
         let response = match guarded(self.deadline, || handler(&call)).await {
             Outcome::Done(Ok(reply)) => reply_response(&reply),
             Outcome::Done(Err(rejection)) => self.refused(Step::Decode, rejection, call.headers()),
@@ -180,10 +202,10 @@ fn no_route(message: String) -> Rejection {
     Rejection::new(StatusCode::NOT_FOUND, "no_route", message)
 }
 
-fn unmatched(path: &str, request: &DialogRequest) -> String {
+fn unmatched(path: &str, request: &RequestView<'_>) -> String {
     let node = request.node_name().map_or_else(|| "no dialog node".to_owned(), |name| format!("node {name:?}"));
     let intents: Vec<String> =
-        request.intents.iter().map(|intent| format!("{} ({})", intent.intent, intent.confidence)).collect();
+        request.intents.iter().map(|intent| format!("{} ({})", intent.intent.0, intent.confidence)).collect();
     let intents =
         if intents.is_empty() { "no intents".to_owned() } else { format!("intents [{}]", intents.join(", ")) };
     format!("no route matched path {path:?}, {node} or {intents}, and there is no fallback")

@@ -42,7 +42,10 @@ pub use http::Uri;
 /// (its verify token redacted), the method, URI and header names, never the raw body or the
 /// signature.
 pub struct Call {
-    pub(crate) request: DialogRequest,
+    /// Decoded from `body` on first use: the router decodes only what routing reads.
+    pub(crate) request: std::sync::OnceLock<DialogRequest>,
+    /// Where the context's JSON object is in `body`.
+    pub(crate) context: Option<std::ops::Range<usize>>,
     pub(crate) parts: http::request::Parts,
     pub(crate) body: Bytes,
     pub(crate) state: Arc<Extensions>,
@@ -52,7 +55,7 @@ pub struct Call {
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
-            .field("request", &self.request)
+            .field("request", self.request())
             .field("method", &self.parts.method)
             .field("uri", &self.parts.uri)
             .field("headers", &self.parts.headers.keys().collect::<Vec<_>>())
@@ -63,10 +66,22 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    /// The decoded request.
+    /// The decoded request (decoded from the body on first use; the router has already
+    /// checked that it decodes).
     #[must_use]
     pub fn request(&self) -> &DialogRequest {
-        &self.request
+        self.request.get_or_init(|| {
+            serde_json::from_slice(&self.body).unwrap_or_else(|err| {
+                tracing::error!(error = %err, "a routed dialog call did not decode as a DialogRequest");
+                DialogRequest::default()
+            })
+        })
+    }
+
+    /// The raw JSON of the request's `context` object; `{}` when it is absent or null.
+    #[must_use]
+    pub fn context_json(&self) -> &[u8] {
+        self.context.clone().and_then(|range| self.body.get(range)).unwrap_or(b"{}")
     }
 
     /// The HTTP headers.
@@ -225,7 +240,7 @@ impl FromCall for DialogRequest {
     type Rejection = Infallible;
 
     fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(call.request.clone())
+        Ok(call.request().clone())
     }
 }
 
@@ -314,11 +329,13 @@ pub(crate) fn decode_context<T>(call: &Call) -> Result<T, ContextRejection>
 where
     T: DeserializeOwned,
 {
-    // Path tracking allocates per key: run it only to describe a context that did not fit.
-    if let Ok(value) = T::deserialize(&call.request.context) {
+    // Straight from the body's bytes. Path tracking allocates per key: run it only to describe
+    // a context that did not fit.
+    let json = call.context_json();
+    if let Ok(value) = serde_json::from_slice(json) {
         return Ok(value);
     }
-    serde_path_to_error::deserialize(&call.request.context).map_err(|err| {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json)).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { "context".to_owned() } else { format!("context.{path}") };
         ContextRejection::new(path, err.into_inner().to_string())
@@ -333,7 +350,7 @@ impl FromCall for InputText {
     type Rejection = Infallible;
 
     fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request.input_text().unwrap_or_default().to_owned()))
+        Ok(Self(call.request().input_text().unwrap_or_default().to_owned()))
     }
 }
 
@@ -345,7 +362,7 @@ impl FromCall for Intents {
     type Rejection = Infallible;
 
     fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request.intents.clone()))
+        Ok(Self(call.request().intents.clone()))
     }
 }
 
@@ -365,7 +382,7 @@ impl FromCall for Entities {
     type Rejection = Infallible;
 
     fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request.entities.clone()))
+        Ok(Self(call.request().entities.clone()))
     }
 }
 

@@ -77,7 +77,22 @@ struct Registered {
     verification_failures: Family<ReasonLabels, Counter>,
     deadline_fallbacks: Counter,
     panics: Counter,
+    /// The series of each (route, status) seen, found by the route label's pointer: a call
+    /// counts without hashing its labels (a `Family` hashes them on every lookup).
+    recent: std::sync::RwLock<Vec<Series>>,
 }
+
+/// One route's handles for one status; clones of a metric share its value.
+struct Series {
+    route: Arc<str>,
+    status: u16,
+    requests: Counter,
+    latency: Histogram,
+}
+
+/// How many (route, status) pairs are kept in [`Registered::recent`]; more still count, through
+/// the families.
+const RECENT_SERIES: usize = 64;
 
 fn latency_histogram() -> Histogram {
     // 50 µs to about 6.5 s.
@@ -188,12 +203,32 @@ impl Registered {
         );
         registry.register("deadline_fallbacks", "Handlers that missed their deadline", deadline_fallbacks.clone());
         registry.register("handler_panics", "Handlers that panicked", panics.clone());
-        Self { registry, requests, latency, verification_failures, deadline_fallbacks, panics }
+        let recent = std::sync::RwLock::new(Vec::new());
+        Self { registry, requests, latency, verification_failures, deadline_fallbacks, panics, recent }
     }
 
     fn observe(&self, route: &Arc<str>, status: u16, elapsed: Duration) {
-        let route = Route(Arc::clone(route));
-        self.requests.get_or_create(&([("route", route.clone())], [("status", status)])).inc();
-        self.latency.get_or_create(&[("route", route)]).observe(elapsed.as_secs_f64());
+        let seconds = elapsed.as_secs_f64();
+        {
+            let recent = self.recent.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(series) =
+                recent.iter().find(|series| series.status == status && Arc::ptr_eq(&series.route, route))
+            {
+                series.requests.inc();
+                series.latency.observe(seconds);
+                return;
+            }
+        }
+        let label = Route(Arc::clone(route));
+        let requests = self.requests.get_or_create(&([("route", label.clone())], [("status", status)])).clone();
+        let latency = self.latency.get_or_create(&[("route", label)]).clone();
+        requests.inc();
+        latency.observe(seconds);
+        let mut recent = self.recent.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() < RECENT_SERIES
+            && !recent.iter().any(|series| series.status == status && Arc::ptr_eq(&series.route, route))
+        {
+            recent.push(Series { route: Arc::clone(route), status, requests, latency });
+        }
     }
 }

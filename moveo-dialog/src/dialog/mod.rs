@@ -11,6 +11,7 @@ mod rejections;
 mod router;
 #[cfg(feature = "validate")]
 mod valid;
+mod view;
 
 pub use handler::{Handler, HandlerFuture, IntoReply};
 #[cfg(feature = "metrics")]

@@ -10,8 +10,8 @@ use http::{Extensions, HeaderName};
 
 use super::extract::StateRequirement;
 use super::handler::{ErasedHandler, Handler, erase};
+use super::view::RequestView;
 use crate::reply::Reply;
-use crate::request::DialogRequest;
 use crate::serve::IpNet;
 use crate::serve::pipeline::Gate;
 use crate::verify::{Secret, Verifier, VerifyError};
@@ -582,21 +582,26 @@ impl Inner {
         !self.table.is_empty()
     }
 
-    pub(crate) fn select<'r>(&'r self, request: &'r DialogRequest) -> Option<(&'r Entry, Choice<'r>)> {
+    /// The route for a call: its last dialog node's, else the most confident intent that has
+    /// a route and reaches its threshold (the first such on a tie), else the fallback.
+    pub(crate) fn select<'r>(&'r self, request: &'r RequestView<'_>) -> Option<(&'r Entry, Choice<'r>)> {
         if let Some(name) = request.node_name()
             && let Some(entry) = self.nodes.get(name)
         {
             return Some((entry, Choice::Node(name)));
         }
         if !self.intents.is_empty() {
-            let mut ranked: Vec<_> = request.intents.iter().collect();
-            ranked.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-            for intent in ranked {
-                if let Some((min, entry)) = self.intents.get(&intent.intent)
+            let mut best: Option<(&'r Entry, &'r str, f64)> = None;
+            for intent in &request.intents {
+                if let Some((min, entry)) = self.intents.get(&*intent.intent.0)
                     && intent.confidence >= *min
+                    && best.is_none_or(|(_, _, confidence)| intent.confidence.total_cmp(&confidence).is_gt())
                 {
-                    return Some((entry, Choice::Intent(&intent.intent, intent.confidence)));
+                    best = Some((entry, &intent.intent.0, intent.confidence));
                 }
+            }
+            if let Some((entry, name, confidence)) = best {
+                return Some((entry, Choice::Intent(name, confidence)));
             }
         }
         self.fallback.as_ref().map(|entry| (entry, Choice::Fallback))

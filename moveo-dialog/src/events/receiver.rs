@@ -416,7 +416,7 @@ impl Endpoint for Inner {
 
     fn unrouted(&self) {}
 
-    fn decode(&self, body: &Bytes) -> Result<Event, Rejection> {
+    fn decode(&self, _: &http::request::Parts, body: &Bytes) -> Result<Event, Rejection> {
         Event::from_slice(body).map_err(|err| match err {
             EventDecodeError::InvalidJson(message) => Rejection::new(
                 StatusCode::BAD_REQUEST,

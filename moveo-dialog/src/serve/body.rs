@@ -11,12 +11,12 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use super::quota::{Quota, Share};
 use super::rejection::{Rejection, ResponseBody, json_response};
 
-pub(crate) fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    header_str(headers, CONTENT_TYPE.as_str())
+    header_str(headers, CONTENT_TYPE)
         .and_then(|value| value.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
@@ -36,12 +36,12 @@ pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<O
     if !is_json(&parts.headers) {
         return Err(Rejection::unsupported_media_type());
     }
-    if header_str(&parts.headers, CONTENT_ENCODING.as_str())
+    if header_str(&parts.headers, CONTENT_ENCODING)
         .is_some_and(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
     {
         return Err(Rejection::unsupported_encoding());
     }
-    let declared = header_str(&parts.headers, CONTENT_LENGTH.as_str()).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = header_str(&parts.headers, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(Rejection::payload_too_large(limit));
     }

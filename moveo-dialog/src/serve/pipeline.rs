@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
-use serde::de::DeserializeOwned;
 
 use super::address::AddressPolicy;
 use super::body::{check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
@@ -111,8 +110,8 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     /// The label of a call refused before it was routed.
     fn unrouted(&self) -> Self::Label;
 
-    /// Decodes a verified body.
-    fn decode(&self, body: &Bytes) -> Result<Self::Decoded, Rejection>;
+    /// Decodes a verified body (and, for the router, picks the route).
+    fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Self::Decoded, Rejection>;
 
     /// Answers an admitted call.
     fn respond(
@@ -149,7 +148,7 @@ where
 {
     let (mut parts, body) = request.into_parts();
     // The signature is a credential for this body: keep it out of every `Debug` of the headers.
-    if let Some(signature) = parts.headers.get_mut(crate::verify::SIGNATURE_HEADER) {
+    if let Some(signature) = parts.headers.get_mut(&crate::verify::SIGNATURE_HEADER_NAME) {
         signature.set_sensitive(true);
     }
     if let Some(health) = healthz(&parts.method, &parts.uri) {
@@ -182,7 +181,7 @@ where
             return (endpoint.unrouted(), endpoint.refused(Step::Verify, Rejection::unauthorized(err), &parts.headers));
         }
     };
-    let decoded = match endpoint.decode(&body) {
+    let decoded = match endpoint.decode(&parts, &body) {
         Ok(decoded) => decoded,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Decode, rejection, &parts.headers)),
     };
@@ -199,9 +198,9 @@ pub(crate) enum DecodeFailure {
 
 /// Decodes `T` from JSON bytes. Path tracking costs an allocation per key, so it runs only to
 /// describe a body that already failed.
-pub(crate) fn decode_tracked<T>(body: &[u8]) -> Result<T, DecodeFailure>
+pub(crate) fn decode_tracked<'a, T>(body: &'a [u8]) -> Result<T, DecodeFailure>
 where
-    T: DeserializeOwned,
+    T: serde::Deserialize<'a>,
 {
     let err = match serde_json::from_slice::<T>(body) {
         Ok(value) => return Ok(value),

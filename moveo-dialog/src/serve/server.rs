@@ -14,7 +14,6 @@ use std::time::Duration;
 use bytes::{Buf, Bytes};
 use http::{Request, Response};
 use http_body::Frame;
-use http_body_util::{BodyExt, Either};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -271,14 +270,51 @@ where
     type ResponseBody = B;
 }
 
-/// The response body the server writes: its own answers, or the service's body.
-type ServerBody<B> = Either<
-    ResponseBody,
-    http_body_util::combinators::MapFrame<B, fn(Frame<<B as http_body::Body>::Data>) -> Frame<Bytes>>,
->;
+pin_project_lite::pin_project! {
+    /// What the server sends: its own answer (`/healthz`, 503, ...) or the service's body, its
+    /// data as `Bytes`. The size hint passes through, so an exact body gets a
+    /// `Content-Length` rather than chunked encoding.
+    #[project = ServerBodyProjection]
+    enum ServerBody<B> {
+        Own { #[pin] body: ResponseBody },
+        Service { #[pin] body: B },
+    }
+}
 
-fn into_bytes_frame<D: Buf>(frame: Frame<D>) -> Frame<Bytes> {
-    frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))
+impl<B> http_body::Body for ServerBody<B>
+where
+    B: http_body::Body,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.project() {
+            ServerBodyProjection::Own { body } => {
+                body.poll_frame(cx).map(|frame| frame.map(|frame| frame.map_err(|never| match never {})))
+            }
+            ServerBodyProjection::Service { body } => body.poll_frame(cx).map(|frame| {
+                frame.map(|frame| frame.map(|frame| frame.map_data(|mut data| data.copy_to_bytes(data.remaining()))))
+            }),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Own { body } => body.is_end_stream(),
+            Self::Service { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self {
+            Self::Own { body } => body.size_hint(),
+            Self::Service { body } => body.size_hint(),
+        }
+    }
 }
 
 impl<S> Server<S>
@@ -514,7 +550,7 @@ impl Shared {
         S::Error: Into<BoxError>,
         B: http_body::Body,
     {
-        let own = |response: Response<ResponseBody>| response.map(Either::Left);
+        let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
         if self.shutting_down.load(Ordering::SeqCst) {
             return own(Rejection::shutting_down().into_response());
         }
@@ -531,7 +567,7 @@ impl Shared {
             share: std::cell::Cell::new(Some(in_flight)),
         };
         match CALL_LIMITS.scope(limits, service.oneshot(request)).await {
-            Ok(response) => response.map(|body| Either::Right(body.map_frame(into_bytes_frame as fn(_) -> _))),
+            Ok(response) => response.map(|body| ServerBody::Service { body }),
             Err(err) => {
                 let err: BoxError = err.into();
                 tracing::error!(error = %err, "the service failed");

@@ -1,0 +1,136 @@
+//! Each step of the dialog webhook pipeline, beside the hand-written baseline doing the same
+//! step (`moveo_dialog_benches::same_work`), so that a regression shows where it is:
+//!
+//! - `verify`: the HMAC check of the spec request's signature;
+//! - `decode`: the spec request into `DialogRequest` (what a handler asking for the whole request
+//!   pays), into the baseline's typed struct, and into `serde_json::Value`;
+//! - `route`: a whole call in-process (`tower::Service`, no socket) to a router whose node handler
+//!   does nothing: verify, decode, route, answer;
+//! - `extract`: the same call to the erasmus example (`Context<Trip>` and its reply): its
+//!   difference from `route` is extraction, the handler and the reply;
+//! - `serialise`: the spec's full reply built and serialised, and the erasmus reply beside the
+//!   baseline's derived one.
+//!
+//! Run: `cargo bench -p moveo-dialog-benches --bench pipeline`
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, criterion_group, criterion_main};
+use http_body_util::Full;
+use moveo_dialog::reply::{Button, Card, CardMedia, Carousel, Text};
+use moveo_dialog::verify::{Secret, Verifier, sign};
+use moveo_dialog::{DialogRequest, Reply, Router};
+use moveo_dialog_benches::same_work::{self, Key};
+use tower::ServiceExt;
+
+const REQUEST: &[u8] = include_bytes!("../../tests/fixtures/spec/dialog-request.json");
+const TOKEN: &str = "bench-verify-token";
+
+fn signed_headers() -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    let signature = sign(&Secret::new(TOKEN), REQUEST);
+    headers.insert("x-moveo-signature", signature.parse().expect("hex is a header value"));
+    headers.insert("content-type", http::HeaderValue::from_static("application/json"));
+    headers
+}
+
+fn verify(c: &mut Criterion) {
+    let headers = signed_headers();
+    let verifier = Verifier::new(TOKEN);
+    let key = Key::new(TOKEN.as_bytes());
+    let mut group = c.benchmark_group("verify");
+    group.bench_function("Verifier", |b| b.iter(|| verifier.verify(black_box(&headers), black_box(REQUEST)).is_ok()));
+    group.bench_function("baseline", |b| b.iter(|| same_work::verified(&key, black_box(&headers), black_box(REQUEST))));
+    group.finish();
+}
+
+fn decode(c: &mut Criterion) {
+    let mut group = c.benchmark_group("decode");
+    group.bench_function("DialogRequest", |b| {
+        b.iter(|| serde_json::from_slice::<DialogRequest>(black_box(REQUEST)).expect("valid"))
+    });
+    group.bench_function("baseline typed", |b| b.iter(|| same_work::decode(black_box(REQUEST)).is_some()));
+    group.bench_function("serde_json::Value", |b| {
+        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(REQUEST)).expect("valid"))
+    });
+    group.finish();
+}
+
+fn call(headers: &http::HeaderMap) -> http::Request<Full<Bytes>> {
+    let mut request = http::Request::post("/webhook").body(Full::new(Bytes::from_static(REQUEST))).expect("request");
+    *request.headers_mut() = headers.clone();
+    request
+}
+
+fn in_process(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let empty = Router::new().verify_token(TOKEN).node("plan_erasmus", || async { Reply::text("ok") });
+    let erasmus = moveo_dialog_examples::erasmus::router(TOKEN);
+    let headers = signed_headers();
+    let answer = |router: &Router| {
+        let response = runtime.block_on(router.clone().oneshot(call(&headers))).expect("infallible");
+        assert_eq!(response.status(), http::StatusCode::OK);
+        response
+    };
+    c.bench_function("route", |b| b.iter(|| answer(&empty)));
+    c.bench_function("extract", |b| b.iter(|| answer(&erasmus)));
+}
+
+fn full_reply() -> Reply {
+    Reply::builder()
+        .context("user", serde_json::json!({"language": "en"}))
+        .context("total_expenses", 100)
+        .text(
+            Text::new("Welcome back! What would you like to do today?")
+                .option("Products", "View Products")
+                .option("Support", "Contact Support"),
+        )
+        .carousel(
+            Carousel::new()
+                .card(
+                    Card::new("Product 1", CardMedia::image("https://example.com/product1.jpg"))
+                        .button(Button::postback("Buy Now", "buy_product_1")),
+                )
+                .card(
+                    Card::new("Product 2", CardMedia::image("https://example.com/product2.jpg"))
+                        .button(Button::postback("Buy Now", "buy_product_2")),
+                )
+                .action_id("123e4567-e89b-12d3-a456-426614174000"),
+        )
+        .build()
+        .expect("the spec's full reply is valid")
+}
+
+fn erasmus_reply(destination: &str, months: f64, expenses: f64) -> Vec<u8> {
+    let monthly = (expenses / months * 100.0).round() / 100.0;
+    Reply::builder()
+        .text(
+            Text::new(format!(
+                "Your Erasmus in {destination}: {months} months with €{expenses}, about €{monthly} a month."
+            ))
+            .option("Looks good", "Looks good")
+            .option("Change destination", "I want another destination"),
+        )
+        .context("monthly_budget", monthly)
+        .context("erasmus_plan_ready", true)
+        .build()
+        .expect("valid")
+        .to_json_bytes()
+}
+
+fn serialise(c: &mut Criterion) {
+    let key = Key::new(TOKEN.as_bytes());
+    let (_, baseline) = same_work::answer(&key, &signed_headers(), REQUEST);
+    assert_eq!(erasmus_reply("England", 3.0, 500.0), baseline, "the same bytes");
+    let mut group = c.benchmark_group("serialise");
+    group.bench_function("spec full reply", |b| b.iter(|| black_box(full_reply()).to_json_bytes()));
+    group.bench_function("erasmus reply", |b| b.iter(|| erasmus_reply(black_box("England"), 3.0, 500.0)));
+    group.bench_function("baseline derived reply", |b| {
+        b.iter(|| same_work::plan_reply(black_box("England"), 3.0, 500.0))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verify, decode, in_process, serialise);
+criterion_main!(benches);

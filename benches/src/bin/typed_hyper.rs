@@ -1,0 +1,44 @@
+//! The load benchmark's baseline: hyper 1 alone doing the erasmus example's work as fast as we
+//! can write it ([`moveo_dialog_benches::same_work`]), one HTTP/1.1 connection task per
+//! accepted socket. See `benches/load.sh`.
+//!
+//! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8090`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use moveo_dialog_benches::same_work::{Key, answer};
+
+async fn handle(key: Arc<Key>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (head, body) = request.into_parts();
+    let (status, reply) = match Limited::new(body, 1 << 20).collect().await {
+        Ok(body) => answer(&key, &head.headers, &body.to_bytes()),
+        Err(_) => (http::StatusCode::PAYLOAD_TOO_LARGE, b"{}".to_vec()),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(reply)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let key = Arc::new(Key::new(std::env::var("MOVEO_VERIFY_TOKEN")?.as_bytes()));
+    let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8090".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    eprintln!("typed hyper baseline on http://{addr}");
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let key = Arc::clone(&key);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&key), request));
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}

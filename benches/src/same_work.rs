@@ -1,0 +1,152 @@
+//! The erasmus example's work written by hand as fast as we know how, for the baselines of the
+//! load benchmark (`typed-hyper`, `axum-same-work`): check the HMAC over the raw body with a
+//! keyed state built once, decode every field the routing and the handler read into typed
+//! structs borrowing from the body, route on the node name (else the top intent), and
+//! serialise a derived reply: byte for byte what the example answers.
+
+use std::borrow::Cow;
+
+use hmac::{Hmac, Mac};
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+/// The HMAC-SHA256 state keyed with the verify token, built once and cloned per call.
+#[derive(Clone)]
+pub struct Key(Hmac<Sha256>);
+
+impl Key {
+    /// The state for `token`.
+    #[must_use]
+    pub fn new(token: &[u8]) -> Self {
+        Self(<Hmac<Sha256> as Mac>::new_from_slice(token).unwrap_or_else(|_| unreachable!("any key length")))
+    }
+}
+
+#[derive(Deserialize)]
+struct Call<'a> {
+    #[serde(default, borrow)]
+    context: Trip<'a>,
+    #[serde(default, borrow)]
+    intents: Vec<Intent<'a>>,
+    #[serde(default, borrow)]
+    debug: Option<Debug<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Trip<'a> {
+    #[serde(default, borrow)]
+    destination: Option<Cow<'a, str>>,
+    #[serde(default)]
+    total_months: Option<f64>,
+    #[serde(default)]
+    total_expenses: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct Intent<'a> {
+    #[serde(borrow)]
+    intent: Cow<'a, str>,
+    confidence: f64,
+}
+
+#[derive(Deserialize)]
+struct Debug<'a> {
+    #[serde(default, borrow)]
+    dialog_stack: Vec<Frame<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Frame<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct Reply<'a> {
+    context: PlanContext,
+    responses: [TextResponse<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct PlanContext {
+    erasmus_plan_ready: bool,
+    monthly_budget: f64,
+}
+
+#[derive(Serialize)]
+struct TextResponse<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    texts: [String; 1],
+    options: [Choice<'a>; 2],
+}
+
+#[derive(Serialize)]
+struct Choice<'a> {
+    text: &'a str,
+    label: &'a str,
+}
+
+/// Whether `X-Moveo-Signature` is the HMAC of `body`.
+#[must_use]
+pub fn verified(key: &Key, headers: &HeaderMap, body: &[u8]) -> bool {
+    let Some(signature) = headers.get("x-moveo-signature") else { return false };
+    let mut expected = [0u8; 32];
+    if hex::decode_to_slice(signature.as_bytes(), &mut expected).is_err() {
+        return false;
+    }
+    let mut mac = key.0.clone();
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Decodes what routing and the handler read; `None` when `body` is not a request.
+#[must_use]
+pub fn decode(body: &[u8]) -> Option<impl Sized + '_> {
+    serde_json::from_slice::<Call<'_>>(body).ok()
+}
+
+/// The status and JSON body the erasmus example answers to `body` with `headers`, for a call
+/// that reaches `plan_erasmus` with its three values (the load benchmark's call); other calls
+/// get a status and `{}`.
+#[must_use]
+pub fn answer(key: &Key, headers: &HeaderMap, body: &[u8]) -> (StatusCode, Vec<u8>) {
+    if !verified(key, headers, body) {
+        return (StatusCode::UNAUTHORIZED, b"{}".to_vec());
+    }
+    let Ok(call) = serde_json::from_slice::<Call<'_>>(body) else {
+        return (StatusCode::BAD_REQUEST, b"{}".to_vec());
+    };
+    let node = call.debug.as_ref().and_then(|debug| debug.dialog_stack.last()).map(|frame| &*frame.name);
+    let intent = call.intents.first().filter(|intent| intent.confidence >= 0.5).map(|intent| &*intent.intent);
+    if node != Some("plan_erasmus") && intent != Some("erasmus") {
+        return (StatusCode::OK, b"{}".to_vec());
+    }
+    let trip = call.context;
+    let (Some(destination), Some(months), Some(expenses)) = (trip.destination, trip.total_months, trip.total_expenses)
+    else {
+        return (StatusCode::OK, b"{}".to_vec());
+    };
+    (StatusCode::OK, plan_reply(&destination, months, expenses))
+}
+
+/// The plan's reply, derived and serialised.
+#[must_use]
+pub fn plan_reply(destination: &str, months: f64, expenses: f64) -> Vec<u8> {
+    let monthly = (expenses / months * 100.0).round() / 100.0;
+    let reply = Reply {
+        context: PlanContext { erasmus_plan_ready: true, monthly_budget: monthly },
+        responses: [TextResponse {
+            kind: "text",
+            texts: [format!(
+                "Your Erasmus in {destination}: {months} months with €{expenses}, about €{monthly} a month."
+            )],
+            options: [
+                Choice { text: "Looks good", label: "Looks good" },
+                Choice { text: "I want another destination", label: "Change destination" },
+            ],
+        }],
+    };
+    serde_json::to_vec(&reply).unwrap_or_default()
+}
