@@ -34,8 +34,14 @@ async fn boom() -> Reply {
     panic!("a handler bug")
 }
 
+/// Reads the whole request, so that a body the router leaves unchecked (a context value no
+/// route reads, `tags`, `entities`) is checked when it gets here.
+async fn whole(request: moveo_dialog::DialogRequest) -> Reply {
+    Reply::text(format!("{} tags", request.tags.len()))
+}
+
 fn app() -> Router {
-    Router::new().verify_token(TOKEN).node("fast", fast).node("pause", pause).node("boom", boom)
+    Router::new().verify_token(TOKEN).node("fast", fast).node("pause", pause).node("boom", boom).fallback(whole)
 }
 
 /// The status of one raw exchange: what the server answers to `bytes`, or `None` when it
@@ -224,6 +230,7 @@ fn malformed_bodies() -> Vec<(&'static str, Vec<u8>, &'static str, u16)> {
         ("a huge exponent", huge_exponent.into_bytes(), "", 400),
         ("a 100,000-digit integer", huge_integer.into_bytes(), "", 400),
         ("duplicate keys", br#"{"session_id": "a", "session_id": "b"}"#.to_vec(), "", 400),
+        ("tags that are not strings", br#"{"tags": ["a", 1]}"#.to_vec(), "", 400),
         ("a body that is not an object", b"[1, 2, 3]".to_vec(), "", 400),
         ("an encoding the server does not decode", b"{}".to_vec(), "content-encoding: gzip\r\n", 415),
         ("text/plain", b"{}".to_vec(), "content-type: text/plain\r\n", 415),

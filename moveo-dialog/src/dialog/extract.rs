@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 
 use std::convert::Infallible;
 
-pub use super::rejections::{ContextRejection, QueryRejection, StateRejection};
+pub use super::rejections::{ContextRejection, QueryRejection, RequestRejection, StateRejection};
 use crate::request::{DialogRequest, Entity, Intent};
 use crate::serve::IntoRejection;
 use crate::verify::Verified;
@@ -43,7 +43,7 @@ pub use http::Uri;
 /// signature.
 pub struct Call {
     /// Decoded from `body` on first use: the router decodes only what routing reads.
-    pub(crate) request: std::sync::OnceLock<DialogRequest>,
+    pub(crate) request: std::sync::OnceLock<Result<DialogRequest, RequestRejection>>,
     /// Where the context's JSON object is in `body`.
     pub(crate) context: Option<std::ops::Range<usize>>,
     pub(crate) parts: http::request::Parts,
@@ -55,7 +55,7 @@ pub struct Call {
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
-            .field("request", self.request())
+            .field("request", &self.request())
             .field("method", &self.parts.method)
             .field("uri", &self.parts.uri)
             .field("headers", &self.parts.headers.keys().collect::<Vec<_>>())
@@ -66,16 +66,24 @@ impl std::fmt::Debug for Call {
 }
 
 impl Call {
-    /// The decoded request (decoded from the body on first use; the router has already
-    /// checked that it decodes).
-    #[must_use]
-    pub fn request(&self) -> &DialogRequest {
-        self.request.get_or_init(|| {
-            serde_json::from_slice(&self.body).unwrap_or_else(|err| {
-                tracing::error!(error = %err, "a routed dialog call did not decode as a DialogRequest");
-                DialogRequest::default()
+    /// The whole request, decoded from the body the first time it is asked for (the router
+    /// decodes only what routing reads: the node, the intents, the input and where the context
+    /// is).
+    ///
+    /// # Errors
+    ///
+    /// When a field routing does not read does not fit, such as `"tags": [1]`; the rejection
+    /// names the JSON path and answers 400 `invalid_request`.
+    pub fn request(&self) -> Result<&DialogRequest, RequestRejection> {
+        self.request
+            .get_or_init(|| {
+                crate::serve::pipeline::decode_tracked::<DialogRequest>(&self.body).map_err(|failure| match failure {
+                    crate::serve::pipeline::DecodeFailure::Json(err) => RequestRejection::new(err.to_string()),
+                    crate::serve::pipeline::DecodeFailure::Shape(detail) => RequestRejection::new(detail),
+                })
             })
-        })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// The raw JSON of the request's `context` object; `{}` when it is absent or null.
@@ -237,10 +245,10 @@ where
 }
 
 impl FromCall for DialogRequest {
-    type Rejection = Infallible;
+    type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(call.request().clone())
+    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+        call.request().cloned()
     }
 }
 
@@ -347,10 +355,10 @@ where
 pub struct InputText(pub String);
 
 impl FromCall for InputText {
-    type Rejection = Infallible;
+    type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request().input_text().unwrap_or_default().to_owned()))
+    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+        Ok(Self(call.request()?.input_text().unwrap_or_default().to_owned()))
     }
 }
 
@@ -359,10 +367,10 @@ impl FromCall for InputText {
 pub struct Intents(pub Vec<Intent>);
 
 impl FromCall for Intents {
-    type Rejection = Infallible;
+    type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request().intents.clone()))
+    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+        Ok(Self(call.request()?.intents.clone()))
     }
 }
 
@@ -379,10 +387,10 @@ impl Entities {
 }
 
 impl FromCall for Entities {
-    type Rejection = Infallible;
+    type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
-        Ok(Self(call.request().entities.clone()))
+    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+        Ok(Self(call.request()?.entities.clone()))
     }
 }
 

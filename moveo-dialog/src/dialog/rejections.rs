@@ -45,6 +45,39 @@ impl IntoRejection for ContextRejection {
     }
 }
 
+/// The body is not a dialog webhook request where a handler reads the whole of it
+/// (`DialogRequest`, `InputText`, `Intents`, `Entities`, `Valid<T>`): answered 400
+/// `invalid_request`, naming the JSON path. The router itself checks only what routing reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRejection {
+    message: String,
+}
+
+impl RequestRejection {
+    pub(crate) fn new(message: String) -> Self {
+        Self { message }
+    }
+
+    /// Where and how the body did not fit, such as `tags[0]: invalid type: integer `1`,
+    /// expected a string`.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for RequestRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the body is not a dialog webhook request: {}", self.message)
+    }
+}
+
+impl IntoRejection for RequestRejection {
+    fn into_rejection(self) -> Rejection {
+        Rejection::new(StatusCode::BAD_REQUEST, "invalid_request", self.to_string())
+    }
+}
+
 /// The query string did not fit `Query<T>`: answered 400 `invalid_query`, naming the parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryRejection {

@@ -118,10 +118,10 @@ impl<T> FromCall for Valid<T>
 where
     T: DeserializeOwned + Validate,
 {
-    type Rejection = std::convert::Infallible;
+    type Rejection = super::rejections::RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, Self::Rejection> {
-        let request = call.request();
+        let request = call.request()?;
         let mut input: Map<String, Value> = request.context.clone();
         for entity in &request.entities {
             input.insert(entity.entity.clone(), Value::String(entity.value.clone()));

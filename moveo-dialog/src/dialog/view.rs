@@ -1,14 +1,16 @@
 //! The borrowed view of a dialog webhook request that the router decodes on every call: the
-//! same checks as [`DialogRequest`](crate::DialogRequest)'s own decoding (every documented
-//! field's type, duplicate keys refused, a JSON object at the top), but nothing is copied out of
-//! the body except what routing reads. The context stays raw JSON for
-//! [`Context<T>`](crate::extract::Context) to decode `T` from directly; the whole
-//! `DialogRequest` is decoded only when a handler asks for it.
+//! top level is an object without duplicate keys; what routing reads (the dialog stack's node
+//! names, the intents) and the scalar fields and `input` have their documented types; the
+//! context is an object, kept as raw JSON for [`Context<T>`](crate::extract::Context) to decode
+//! `T` from directly. Nothing is copied out of the body but the last node's name and the
+//! intents. Each extractor checks what it reads: the whole
+//! [`DialogRequest`](crate::DialogRequest) (`entities`, `tags`, every context value, unknown
+//! fields as `Value`s) is decoded, and checked, only when a handler asks for it.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde_json::value::RawValue;
 
 /// What routing reads, and where the context is.
@@ -69,26 +71,6 @@ impl<'de> Deserialize<'de> for AnyText {
     }
 }
 
-/// A JSON array of `T`, each element checked and dropped.
-struct Each<T>(std::marker::PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Each<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EachVisitor<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for EachVisitor<T> {
-            type Value = Each<T>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a sequence")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Each<T>, A::Error> {
-                while seq.next_element::<T>()?.is_some() {}
-                Ok(Each(std::marker::PhantomData))
-            }
-        }
-        deserializer.deserialize_seq(EachVisitor(std::marker::PhantomData))
-    }
-}
-
 /// [`Intent`](crate::Intent), borrowed.
 #[derive(serde::Deserialize)]
 pub(crate) struct IntentView<'a> {
@@ -102,23 +84,6 @@ pub(crate) struct IntentView<'a> {
 struct InputView {
     #[serde(default, rename = "text")]
     _text: Option<AnyText>,
-}
-
-/// [`Entity`](crate::Entity), checked.
-#[derive(serde::Deserialize)]
-struct EntityView {
-    #[serde(rename = "entity")]
-    _entity: AnyText,
-    #[serde(rename = "value")]
-    _value: AnyText,
-    #[serde(default, rename = "start")]
-    _start: Option<u64>,
-    #[serde(default, rename = "end")]
-    _end: Option<u64>,
-    #[serde(default, rename = "confidence")]
-    _confidence: Option<f64>,
-    #[serde(default, rename = "type")]
-    _kind: Option<AnyText>,
 }
 
 /// [`DialogNode`](crate::DialogNode), with the name kept.
@@ -165,6 +130,15 @@ fn last_node<'de: 'a, 'a, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
     deserializer.deserialize_option(StackVisitor)
 }
 
+/// Skips a field the router does not read (checked when a handler asks for the whole request),
+/// refusing a second occurrence.
+fn skip_once<'de, A: MapAccess<'de>>(map: &mut A, seen: &mut bool, name: &'static str) -> Result<(), A::Error> {
+    if std::mem::replace(seen, true) {
+        return Err(de::Error::duplicate_field(name));
+    }
+    map.next_value::<IgnoredAny>().map(drop)
+}
+
 /// Reads an optional field once; a second occurrence is an error, as with serde's derive.
 fn once<'de, A, T>(map: &mut A, seen: &mut bool, name: &'static str) -> Result<Option<T>, A::Error>
 where
@@ -175,60 +149,6 @@ where
         return Err(de::Error::duplicate_field(name));
     }
     map.next_value::<Option<T>>()
-}
-
-/// How deep a value under the top-level object may nest, its own brackets included:
-/// `serde_json` refuses a 128th level when it builds a `Value`, as `DialogRequest` does for the
-/// context and unknown fields; a raw value is skipped without that limit, so it is counted here.
-const MAX_DEPTH: usize = 126;
-
-/// Why a raw value would not become a `serde_json::Value`, if it would not: too deep, or a
-/// number out of `f64`'s range (`serde_json` refuses both; skipping a raw value checks neither).
-fn unfit(raw: &str) -> Option<&'static str> {
-    let bytes = raw.as_bytes();
-    let (mut depth, mut at) = (0usize, 0usize);
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'"' => {
-                at += 1;
-                while let Some(&byte) = bytes.get(at) {
-                    at += if byte == b'\\' { 2 } else { 1 };
-                    if byte == b'"' {
-                        break;
-                    }
-                }
-                continue;
-            }
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some("nests too many arrays or objects deep");
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            b'-' | b'0'..=b'9' => {
-                let end = bytes[at..]
-                    .iter()
-                    .position(|byte| !matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                    .map_or(bytes.len(), |length| at + length);
-                let number = raw.get(at..end).unwrap_or_default();
-                // Without an exponent, only a number of over 300 digits can leave f64's range.
-                let plain = number.len() < 300 && !number.bytes().any(|byte| matches!(byte, b'e' | b'E'));
-                if !plain && !number.parse::<f64>().is_ok_and(f64::is_finite) {
-                    return Some("holds a number out of range");
-                }
-                at = end;
-                continue;
-            }
-            _ => {}
-        }
-        at += 1;
-    }
-    None
-}
-
-fn unfit_field<E: de::Error>(field: &str, why: &str) -> E {
-    E::custom(format_args!("`{field}` {why}"))
 }
 
 fn kind_of(raw: &str) -> Unexpected<'_> {
@@ -282,9 +202,7 @@ impl<'de> Visitor<'de> for ViewVisitor {
                         if !raw.get().starts_with('{') {
                             return Err(de::Error::invalid_type(kind_of(raw.get()), &"a map"));
                         }
-                        if let Some(why) = unfit(raw.get()) {
-                            return Err(unfit_field("context", why));
-                        }
+
                         view.context = Some(raw);
                     }
                 }
@@ -295,20 +213,14 @@ impl<'de> Visitor<'de> for ViewVisitor {
                     view.intents =
                         once::<_, Vec<IntentView<'de>>>(&mut map, &mut seen[7], "intents")?.unwrap_or_default();
                 }
-                "entities" => {
-                    once::<_, Each<EntityView>>(&mut map, &mut seen[8], "entities")?;
-                }
-                "tags" => {
-                    once::<_, Each<AnyText>>(&mut map, &mut seen[9], "tags")?;
-                }
+                "entities" => skip_once(&mut map, &mut seen[8], "entities")?,
+                "tags" => skip_once(&mut map, &mut seen[9], "tags")?,
                 "debug" => {
                     let debug = once::<_, DebugView<'de>>(&mut map, &mut seen[10], "debug")?;
                     view.node = debug.and_then(|debug| debug.dialog_stack);
                 }
                 _ => {
-                    if let Some(why) = unfit(map.next_value::<&'de RawValue>()?.get()) {
-                        return Err(unfit_field(&key.0, why));
-                    }
+                    map.next_value::<IgnoredAny>()?;
                     if unknown.iter().any(|seen| seen.0 == key.0) {
                         return Err(de::Error::custom(format_args!("duplicate field `{}`", key.0)));
                     }
@@ -325,71 +237,76 @@ mod tests {
     use super::RequestView;
     use crate::DialogRequest;
 
-    /// The view accepts exactly what `DialogRequest` accepts, so the full request decoded later
-    /// from the same bytes never fails.
+    fn view(body: &str) -> Result<RequestView<'_>, serde_json::Error> {
+        serde_json::from_str(body)
+    }
+
+    /// What `DialogRequest` accepts, the view accepts, and reads the same node, intents and
+    /// context from.
     #[test]
-    fn the_view_accepts_and_refuses_what_the_request_does() {
+    fn the_view_accepts_every_request_and_reads_what_it_reads() {
         let bodies = [
             include_str!("../../../tests/fixtures/spec/dialog-request.json"),
             "{}",
             r#"{"context": null, "debug": {"dialog_stack": null}}"#,
             r#"{"context": {"a": 1}, "x": 1, "y": [1, {"z": null}]}"#,
+            r#"{"channel": null, "lang": "en\u00e9"}"#,
+            r#"{"intents": [{"intent": "a", "confidence": 1, "extra": 2}, {"intent": "b\n", "confidence": 0.5}]}"#,
+            r#"{"entities": [{"entity": "a", "value": "b", "type": null}]}"#,
+            r#"{"tags": null, "input": {"text": null}}"#,
+            r#"{"debug": {"dialog_stack": [{"name": "a"}, {"node_id": "n"}]}}"#,
+            r#"{"debug": {"dialog_stack": [{"node_id": "n", "name": "plan"}]}, "debug_extra": {}}"#,
+            r#"{"debug": null}"#,
+        ];
+        for body in bodies {
+            let full: DialogRequest = serde_json::from_str(body).unwrap_or_else(|err| panic!("{body}: {err}"));
+            let view = view(body).unwrap_or_else(|err| panic!("{body}: {err}"));
+            assert_eq!(view.node_name(), full.node_name(), "{body}");
+            let intents: Vec<_> = view.intents.iter().map(|i| (i.intent.0.to_string(), i.confidence)).collect();
+            let expected: Vec<_> = full.intents.iter().map(|i| (i.intent.clone(), i.confidence)).collect();
+            assert_eq!(intents, expected, "{body}");
+            let context = view.context.map(|raw| serde_json::from_str(raw.get()).unwrap()).unwrap_or_default();
+            assert_eq!(full.context, context, "{body}");
+        }
+    }
+
+    /// What routing or the scalar fields would trip on, the view refuses (400 before routing);
+    /// what only `DialogRequest` reads, it leaves to the handler that asks for it.
+    #[test]
+    fn the_view_refuses_what_routing_reads_wrong_and_leaves_the_rest() {
+        let refused = [
+            "[]",
+            "null",
             r#"{"context": "text"}"#,
             r#"{"context": [1]}"#,
             r#"{"context": 3}"#,
-            r#"{"context": true}"#,
             r#"{"channel": 5}"#,
-            r#"{"channel": null, "lang": "en\u00e9"}"#,
             r#"{"channel": "web", "channel": "web"}"#,
+            r#"{"tags": [], "tags": []}"#,
             r#"{"x": 1, "x": 2}"#,
             r#"{"intents": [{"intent": "a"}]}"#,
             r#"{"intents": [{"intent": "a", "confidence": "high"}]}"#,
-            r#"{"intents": [{"intent": "a", "confidence": 1, "extra": 2}]}"#,
-            r#"{"entities": [{"entity": "a"}]}"#,
-            r#"{"entities": [{"entity": "a", "value": "b", "start": -1}]}"#,
-            r#"{"entities": [{"entity": "a", "value": "b", "type": null}]}"#,
-            r#"{"tags": ["a", 1]}"#,
-            r#"{"tags": null}"#,
-            r#"{"input": {"text": null}}"#,
             r#"{"input": {"text": 1}}"#,
             r#"{"input": "hi"}"#,
-            r#"{"debug": {"dialog_stack": [{"name": "a"}, {"node_id": "n"}]}}"#,
             r#"{"debug": {"dialog_stack": [{"name": null}]}}"#,
             r#"{"debug": {"dialog_stack": [{"node_id": 1}]}}"#,
             r#"{"debug": {"dialog_stack": {}}}"#,
-            r#"{"debug": null}"#,
-            "[]",
-            "null",
-            r#"{"context": {"n": 1e999999}}"#,
-            r#"{"context": {"n": -1e308, "m": 1e-999999, "s": "1e999999 \\\" [[["}}"#,
-            r#"{"future": [1.5e309]}"#,
-            r#"{"future": {"n": 123456789012345678901234567890}}"#,
+            r#"{"session_id": "a""#,
         ];
-        let huge_integer = format!(r#"{{"context": {{"n": {}}}}}"#, "9".repeat(400));
-        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-        let deep: Vec<String> = (124..=128)
-            .flat_map(|depth| {
-                let inner = nested(depth - 1);
-                [
-                    format!(r#"{{"context": {{"a": {inner}}}}}"#),
-                    format!(r#"{{"future": {}}}"#, nested(depth)),
-                    format!(r#"{{"future": "{}"}}"#, "[".repeat(depth + 10)),
-                ]
-            })
-            .collect();
-        let generated = deep.iter().chain([&huge_integer]).map(String::as_str);
-        for body in bodies.iter().copied().chain(generated) {
-            let full = serde_json::from_str::<DialogRequest>(body);
-            let view = serde_json::from_str::<RequestView<'_>>(body);
-            assert_eq!(view.is_ok(), full.is_ok(), "{body}: view {:?}, request {:?}", view.err(), full.err());
-            if let (Ok(view), Ok(full)) = (view, full) {
-                assert_eq!(view.node_name(), full.node_name(), "{body}");
-                let intents: Vec<_> = view.intents.iter().map(|i| (i.intent.0.to_string(), i.confidence)).collect();
-                let expected: Vec<_> = full.intents.iter().map(|i| (i.intent.clone(), i.confidence)).collect();
-                assert_eq!(intents, expected, "{body}");
-                let context = view.context.map(|raw| serde_json::from_str(raw.get()).unwrap()).unwrap_or_default();
-                assert_eq!(full.context, context, "{body}");
-            }
+        for body in refused {
+            assert!(view(body).is_err(), "{body}");
+            assert!(serde_json::from_str::<DialogRequest>(body).is_err(), "{body}");
+        }
+        let left = [
+            r#"{"tags": ["a", 1]}"#,
+            r#"{"entities": [{"entity": "a"}]}"#,
+            r#"{"entities": [{"entity": "a", "value": "b", "start": -1}]}"#,
+            r#"{"context": {"n": 1e999999}}"#,
+            r#"{"future": [1.5e309]}"#,
+        ];
+        for body in left {
+            assert!(view(body).is_ok(), "{body}");
+            assert!(serde_json::from_str::<DialogRequest>(body).is_err(), "{body}");
         }
     }
 }
