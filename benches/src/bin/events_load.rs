@@ -1,10 +1,16 @@
-//! Events handled per second with de-duplication on, in memory and in Redis: an events
-//! receiver in-process on loopback, fed signed `message:brain_send` events over keep-alive
-//! connections, each event delivered twice (the second delivery is a duplicate).
+//! Events handled per second with de-duplication on, beside the dialog webhook, in one run: an
+//! events receiver and the erasmus router, each in-process on loopback, fed by the same client
+//! loop over keep-alive connections.
+//!
+//! - `dialog`: the spec's dialog request, signed, to the erasmus example;
+//! - `memory`: signed `message:brain_send` events, each new, `MemoryStore`, acked after the
+//!   handler; then `memory x2`: each delivered twice (the second is a duplicate);
+//! - `redis`: the same with `RedisStore`, beside `SET NX PX` round trips on the same Redis with
+//!   the same concurrency (the bare cost of one claim).
 //!
 //! Run: `cargo run --release -p moveo-dialog-benches --bin events-load`
 //! Settings: `EVENTS` (default 20000), `CONNECTIONS` (default 32), `REDIS_URL` (default: start
-//! `redis-server` on a free port; the Redis run is skipped when it is not installed).
+//! `redis-server` on a free port; the Redis runs are skipped when it is not installed).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -46,8 +52,9 @@ async fn run(
     name: &str,
     store: impl DedupStore,
     count: usize,
+    twice: bool,
     connections: usize,
-) -> Result<(), Box<dyn std::error::Error>> {
+) -> Result<f64, Box<dyn std::error::Error>> {
     let handled = Arc::new(AtomicUsize::new(0));
     let receiver = EventsReceiver::new().webhook_secret(SECRET).dedup_store(store).on(EventType::MessageBrainSend, {
         let handled = Arc::clone(&handled);
@@ -56,21 +63,36 @@ async fn run(
             async {}
         }
     });
+    let copies = if twice { 2 } else { 1 };
+    let work: Vec<(Bytes, String)> = events(count).into_iter().flat_map(|e| std::iter::repeat_n(e, copies)).collect();
+    let rate = drive(name, receiver, "/events", work, connections).await?;
+    println!("{name:>9}: handler ran {} times for {count} events", handled.load(Ordering::Relaxed));
+    Ok(rate)
+}
+
+/// Serves `service` on a free loopback port and sends it every request of `work` over
+/// `connections` keep-alive connections: the deliveries per second.
+async fn drive<S: moveo_dialog::serve::HttpService>(
+    name: &str,
+    service: S,
+    path: &'static str,
+    work: Vec<(Bytes, String)>,
+    connections: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let receiver = service;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(Server::new(receiver).serve_with_shutdown(listener, async {
         let _ = stopped.await;
     }));
-    // Each event twice: the first is handled, the second answered as a duplicate.
-    let work: Vec<(Bytes, String)> = events(count).into_iter().flat_map(|e| [e.clone(), e]).collect();
     let work = Arc::new(work);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let clients: Vec<_> = (0..connections)
         .map(|_| {
             let (work, next) = (Arc::clone(&work), Arc::clone(&next));
-            tokio::spawn(async move { client(addr, &work, &next).await })
+            tokio::spawn(async move { client(addr, path, &work, &next).await })
         })
         .collect();
     let mut failures = 0;
@@ -81,17 +103,56 @@ async fn run(
     let _ = stop.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     let deliveries = work.len();
+    let rate = deliveries as f64 / elapsed.as_secs_f64();
     println!(
-        "{name:>7}: {count} events, {deliveries} deliveries in {:.2} s: {:.0} deliveries/s, {:.0} events handled/s; handler ran {} times; {failures} non-200",
-        elapsed.as_secs_f64(),
-        deliveries as f64 / elapsed.as_secs_f64(),
-        count as f64 / elapsed.as_secs_f64(),
-        handled.load(Ordering::Relaxed),
+        "{name:>9}: {deliveries} requests in {:.2} s: {rate:.0} requests/s; {failures} non-200",
+        elapsed.as_secs_f64()
     );
-    Ok(())
+    Ok(rate)
 }
 
-async fn client(addr: SocketAddr, work: &[(Bytes, String)], next: &AtomicUsize) -> Result<usize, hyper::Error> {
+/// `SET key NX PX` round trips, `count` of them over `connections` concurrent tasks sharing one
+/// multiplexed connection (as `RedisStore` does): the operations per second.
+async fn bare_set_nx(url: &str, count: usize, connections: usize) -> Result<f64, Box<dyn std::error::Error>> {
+    let client = redis::Client::open(url)?;
+    let connection = client.get_connection_manager().await?;
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..connections)
+        .map(|_| {
+            let (mut connection, next) = (connection.clone(), Arc::clone(&next));
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        return Ok::<(), redis::RedisError>(());
+                    }
+                    let _: Option<String> = redis::cmd("SET")
+                        .arg(format!("bench-bare:{i}"))
+                        .arg("claimed")
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(60_000)
+                        .query_async(&mut connection)
+                        .await?;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    let rate = count as f64 / started.elapsed().as_secs_f64();
+    println!("bare SET NX PX: {count} round trips: {rate:.0} per second");
+    Ok(rate)
+}
+
+async fn client(
+    addr: SocketAddr,
+    path: &'static str,
+    work: &[(Bytes, String)],
+    next: &AtomicUsize,
+) -> Result<usize, hyper::Error> {
     let stream = tokio::net::TcpStream::connect(addr).await.map_err(|_| ()).ok();
     let Some(stream) = stream else { return Ok(work.len()) };
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
@@ -100,7 +161,7 @@ async fn client(addr: SocketAddr, work: &[(Bytes, String)], next: &AtomicUsize) 
     loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some((body, signature)) = work.get(i) else { return Ok(failures) };
-        let request = http::Request::post("/events")
+        let request = http::Request::post(path)
             .header("host", "bench")
             .header("content-type", "application/json")
             .header("x-moveo-signature", signature.as_str())
@@ -125,7 +186,19 @@ impl Drop for RedisChild {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count = setting("EVENTS", 20_000);
     let connections = setting("CONNECTIONS", 32);
-    run("memory", MemoryStore::default(), count, connections).await?;
+    let spec = Bytes::from_static(include_bytes!("../../../tests/fixtures/spec/dialog-request.json"));
+    let signature = sign(&Secret::new(SECRET), &spec);
+    let dialog = drive(
+        "dialog",
+        moveo_dialog_examples::erasmus::router(SECRET),
+        "/webhook",
+        vec![(spec, signature); count],
+        connections,
+    )
+    .await?;
+    let memory = run("memory", MemoryStore::default(), count, false, connections).await?;
+    run("memory x2", MemoryStore::default(), count, true, connections).await?;
+    println!("events (memory) / dialog in this run: {:.3} (target >= 0.9)", memory / dialog);
     let mut _child = None;
     let url = match std::env::var("REDIS_URL") {
         Ok(url) => url,
@@ -147,5 +220,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("redis://127.0.0.1:{port}/")
         }
     };
-    run("redis", RedisStore::connect(&url).await?, count, connections).await
+    let bare = bare_set_nx(&url, count, connections).await?;
+    let redis = run("redis", RedisStore::connect(&url).await?, count, false, connections).await?;
+    // What the store adds per event, over the memory store, against one bare round trip.
+    let added = 1e6 / redis - 1e6 / memory;
+    println!(
+        "redis store: {added:.2} us per event over the memory store; a bare SET NX PX: {:.2} us; ratio {:.2} (target <= 2)",
+        1e6 / bare,
+        added * bare / 1e6
+    );
+    Ok(())
 }
