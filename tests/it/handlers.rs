@@ -250,3 +250,49 @@ proptest! {
         prop_assert!(context.get("firstName").is_some() && context.get("ORDER-ID").is_some());
     }
 }
+
+/// The router reads only what routing needs; a field it leaves (here `tags`) is checked by the
+/// extractor that reads it: a handler of the context is served, a handler of the whole request
+/// gets 400 `invalid_request` naming the path, or the rejection itself when it asks for it.
+#[tokio::test]
+async fn each_extractor_checks_what_it_reads() {
+    use moveo_dialog::extract::{Context, RequestRejection};
+    #[derive(serde::Deserialize)]
+    struct Trip {
+        destination: String,
+    }
+    let router = moveo_dialog::Router::new()
+        .verify_token(TOKEN)
+        .node("context_only", |Context(trip): Context<Trip>| async move { Reply::text(trip.destination) })
+        .node("whole", |request: moveo_dialog::DialogRequest| async move { Reply::text(format!("{:?}", request.tags)) })
+        .node("asks", |request: Result<moveo_dialog::DialogRequest, RequestRejection>| async move {
+            Reply::text(match request {
+                Ok(_) => "fine".to_owned(),
+                Err(rejection) => format!("refused: {}", rejection.message()),
+            })
+        });
+    let server = TestServer::start(Server::new(router)).await;
+    let body = |node: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "context": {"destination": "Spain"}, "tags": ["erasmus", 1],
+            "debug": {"dialog_stack": [{"node_id": "n-1", "name": node}]}
+        }))
+        .unwrap()
+    };
+    let served = crate::support::post_signed(server.addr, "/webhook", &body("context_only")).await;
+    assert_eq!(served.status, http::StatusCode::OK, "{served:?}");
+    assert_eq!(served.json()["responses"][0]["texts"][0], "Spain");
+
+    let refused = crate::support::post_signed(server.addr, "/webhook", &body("whole")).await;
+    assert_eq!((refused.status, refused.error().as_str()), (http::StatusCode::BAD_REQUEST, "invalid_request"));
+    assert!(refused.json()["message"].as_str().unwrap_or_default().contains("tags[1]"), "{refused:?}");
+
+    let asked = crate::support::post_signed(server.addr, "/webhook", &body("asks")).await;
+    let text = asked.json()["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned();
+    assert!(text.starts_with("refused: tags[1]: invalid type"), "{text}");
+
+    // What routing reads is still checked before any handler runs.
+    let bad_stack = br#"{"debug": {"dialog_stack": [{"name": 7}]}}"#;
+    let answer = crate::support::post_signed(server.addr, "/webhook", bad_stack).await;
+    assert_eq!((answer.status, answer.error().as_str()), (http::StatusCode::BAD_REQUEST, "invalid_request"));
+}
