@@ -357,7 +357,9 @@ where
             None => tracing::info!(address = %local, service = std::any::type_name::<S>(), "serving"),
         }
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().timer(TokioTimer::new()).header_read_timeout(self.header_read_timeout);
+        // No per-request header timer in hyper: the idle sweep (`Connections`) already closes a
+        // connection whose head trickles in, with one timer for the whole server.
+        builder.http1().header_read_timeout(None);
         builder
             .http2()
             .timer(TokioTimer::new())
