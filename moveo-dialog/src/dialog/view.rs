@@ -1,11 +1,10 @@
 //! The borrowed view of a dialog webhook request that the router decodes on every call: the
-//! top level is an object without duplicate keys; what routing reads (the dialog stack's node
-//! names, the intents) and the scalar fields and `input` have their documented types; the
-//! context is an object, kept as raw JSON for [`Context<T>`](crate::extract::Context) to decode
-//! `T` from directly. Nothing is copied out of the body but the last node's name and the
-//! intents. Each extractor checks what it reads: the whole
-//! [`DialogRequest`](crate::DialogRequest) (`entities`, `tags`, every context value, unknown
-//! fields as `Value`s) is decoded, and checked, only when a handler asks for it.
+//! body is JSON, its top level an object without duplicate keys; what routing reads (the dialog
+//! stack, the intents) has its documented types; the context is an object, kept as raw JSON for
+//! [`Context<T>`](crate::extract::Context) to decode `T` from directly. Nothing is copied out
+//! of the body but the last node's name and the intents. Each extractor checks what it reads:
+//! the whole [`DialogRequest`](crate::DialogRequest) (`input`, `entities`, `tags`, the scalar
+//! fields, every context value) is decoded, and checked, only when a handler asks for it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -77,13 +76,6 @@ pub(crate) struct IntentView<'a> {
     #[serde(borrow)]
     pub(crate) intent: Text<'a>,
     pub(crate) confidence: f64,
-}
-
-/// [`Input`](crate::Input), checked.
-#[derive(serde::Deserialize)]
-struct InputView {
-    #[serde(default, rename = "text")]
-    _text: Option<AnyText>,
 }
 
 /// [`DialogNode`](crate::DialogNode), with the name kept.
@@ -181,21 +173,11 @@ impl<'de> Visitor<'de> for ViewVisitor {
         let mut unknown: Vec<Text<'de>> = Vec::new();
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match &*key.0 {
-                "channel" => {
-                    once::<_, AnyText>(&mut map, &mut seen[0], "channel")?;
-                }
-                "session_id" => {
-                    once::<_, AnyText>(&mut map, &mut seen[1], "session_id")?;
-                }
-                "brain_id" => {
-                    once::<_, AnyText>(&mut map, &mut seen[2], "brain_id")?;
-                }
-                "lang" => {
-                    once::<_, AnyText>(&mut map, &mut seen[3], "lang")?;
-                }
-                "verify_token" => {
-                    once::<_, AnyText>(&mut map, &mut seen[4], "verify_token")?;
-                }
+                "channel" => skip_once(&mut map, &mut seen[0], "channel")?,
+                "session_id" => skip_once(&mut map, &mut seen[1], "session_id")?,
+                "brain_id" => skip_once(&mut map, &mut seen[2], "brain_id")?,
+                "lang" => skip_once(&mut map, &mut seen[3], "lang")?,
+                "verify_token" => skip_once(&mut map, &mut seen[4], "verify_token")?,
                 "context" => {
                     let raw = once::<_, &'de RawValue>(&mut map, &mut seen[5], "context")?;
                     if let Some(raw) = raw.filter(|raw| raw.get() != "null") {
@@ -206,9 +188,7 @@ impl<'de> Visitor<'de> for ViewVisitor {
                         view.context = Some(raw);
                     }
                 }
-                "input" => {
-                    once::<_, InputView>(&mut map, &mut seen[6], "input")?;
-                }
+                "input" => skip_once(&mut map, &mut seen[6], "input")?,
                 "intents" => {
                     view.intents =
                         once::<_, Vec<IntentView<'de>>>(&mut map, &mut seen[7], "intents")?.unwrap_or_default();
@@ -270,7 +250,7 @@ mod tests {
         }
     }
 
-    /// What routing or the scalar fields would trip on, the view refuses (400 before routing);
+    /// What routing would trip on, the view refuses (400 before routing);
     /// what only `DialogRequest` reads, it leaves to the handler that asks for it.
     #[test]
     fn the_view_refuses_what_routing_reads_wrong_and_leaves_the_rest() {
@@ -280,14 +260,11 @@ mod tests {
             r#"{"context": "text"}"#,
             r#"{"context": [1]}"#,
             r#"{"context": 3}"#,
-            r#"{"channel": 5}"#,
             r#"{"channel": "web", "channel": "web"}"#,
             r#"{"tags": [], "tags": []}"#,
             r#"{"x": 1, "x": 2}"#,
             r#"{"intents": [{"intent": "a"}]}"#,
             r#"{"intents": [{"intent": "a", "confidence": "high"}]}"#,
-            r#"{"input": {"text": 1}}"#,
-            r#"{"input": "hi"}"#,
             r#"{"debug": {"dialog_stack": [{"name": null}]}}"#,
             r#"{"debug": {"dialog_stack": [{"node_id": 1}]}}"#,
             r#"{"debug": {"dialog_stack": {}}}"#,
@@ -298,6 +275,9 @@ mod tests {
             assert!(serde_json::from_str::<DialogRequest>(body).is_err(), "{body}");
         }
         let left = [
+            r#"{"channel": 5}"#,
+            r#"{"input": {"text": 1}}"#,
+            r#"{"input": "hi"}"#,
             r#"{"tags": ["a", 1]}"#,
             r#"{"entities": [{"entity": "a"}]}"#,
             r#"{"entities": [{"entity": "a", "value": "b", "start": -1}]}"#,
