@@ -179,12 +179,11 @@ impl<'de> Visitor<'de> for ViewVisitor {
                 "lang" => skip_once(&mut map, &mut seen[3], "lang")?,
                 "verify_token" => skip_once(&mut map, &mut seen[4], "verify_token")?,
                 "context" => {
-                    let raw = once::<_, &'de RawValue>(&mut map, &mut seen[5], "context")?;
-                    if let Some(raw) = raw.filter(|raw| raw.get() != "null") {
+                    // `null` is `None`, as for `DialogRequest`.
+                    if let Some(raw) = once::<_, &'de RawValue>(&mut map, &mut seen[5], "context")? {
                         if !raw.get().starts_with('{') {
                             return Err(de::Error::invalid_type(kind_of(raw.get()), &"a map"));
                         }
-
                         view.context = Some(raw);
                     }
                 }
