@@ -251,6 +251,18 @@ proptest! {
     }
 }
 
+/// A custom extractor over `Call::request()`.
+struct Summary(String);
+
+impl moveo_dialog::extract::FromCall for Summary {
+    type Rejection = std::convert::Infallible;
+
+    fn from_call(call: &moveo_dialog::extract::Call) -> Result<Self, Self::Rejection> {
+        let request = call.request();
+        Ok(Self(format!("{} tags, session {:?}", request.tags.len(), request.session_id)))
+    }
+}
+
 /// The router reads only what routing needs; a field it leaves (here `tags`) is checked by the
 /// extractor that reads it: a handler of the context is served, a handler of the whole request
 /// gets 400 `invalid_request` naming the path, or the rejection itself when it asks for it.
@@ -271,10 +283,11 @@ async fn each_extractor_checks_what_it_reads() {
                 Err(rejection) => format!("refused: {}", rejection.message()),
             })
         });
+    let router = router.node("custom", |Summary(summary): Summary| async move { Reply::text(summary) });
     let server = TestServer::start(Server::new(router)).await;
     let body = |node: &str| {
         serde_json::to_vec(&serde_json::json!({
-            "context": {"destination": "Spain"}, "tags": ["erasmus", 1],
+            "context": {"destination": "Spain"}, "tags": ["erasmus", 1], "session_id": "s-1",
             "debug": {"dialog_stack": [{"node_id": "n-1", "name": node}]}
         }))
         .unwrap()
@@ -290,6 +303,12 @@ async fn each_extractor_checks_what_it_reads() {
     let asked = crate::support::post_signed(server.addr, "/webhook", &body("asks")).await;
     let text = asked.json()["responses"][0]["texts"][0].as_str().unwrap_or_default().to_owned();
     assert!(text.starts_with("refused: tags[1]: invalid type"), "{text}");
+
+    // `Call::request()` keeps its signature: an empty request and an error in the log.
+    let (logs, _guard) = capture_logs();
+    let custom = crate::support::post_signed(server.addr, "/webhook", &body("custom")).await;
+    assert_eq!(custom.json()["responses"][0]["texts"][0], "0 tags, session None", "{custom:?}");
+    assert!(logs.text().contains("tags[1]") && logs.text().contains("try_request"), "{}", logs.text());
 
     // What routing reads is still checked before any handler runs.
     let bad_stack = br#"{"debug": {"dialog_stack": [{"name": 7}]}}"#;

@@ -55,7 +55,7 @@ pub struct Call {
 impl std::fmt::Debug for Call {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
-            .field("request", &self.request())
+            .field("request", &self.try_request())
             .field("method", &self.parts.method)
             .field("uri", &self.parts.uri)
             .field("headers", &self.parts.headers.keys().collect::<Vec<_>>())
@@ -67,14 +67,31 @@ impl std::fmt::Debug for Call {
 
 impl Call {
     /// The whole request, decoded from the body the first time it is asked for (the router
-    /// decodes only what routing reads: the node, the intents, the input and where the context
+    /// decodes only what routing reads: the dialog stack, the intents and where the context
     /// is).
+    ///
+    /// A field the router did not check that does not fit (`"tags": [1]`) cannot be shown
+    /// here: this returns an empty request and logs an error. The extractors use
+    /// [`try_request`](Self::try_request), which says so instead; a custom extractor should too.
+    #[must_use]
+    pub fn request(&self) -> &DialogRequest {
+        static EMPTY: std::sync::OnceLock<DialogRequest> = std::sync::OnceLock::new();
+        match self.try_request() {
+            Ok(request) => request,
+            Err(rejection) => {
+                tracing::error!("{rejection}; Call::request() answers an empty request (use try_request)");
+                EMPTY.get_or_init(DialogRequest::default)
+            }
+        }
+    }
+
+    /// The whole request, decoded from the body the first time it is asked for.
     ///
     /// # Errors
     ///
     /// When a field routing does not read does not fit, such as `"tags": [1]`; the rejection
     /// names the JSON path and answers 400 `invalid_request`.
-    pub fn request(&self) -> Result<&DialogRequest, RequestRejection> {
+    pub fn try_request(&self) -> Result<&DialogRequest, RequestRejection> {
         self.request
             .get_or_init(|| {
                 crate::serve::pipeline::decode_tracked::<DialogRequest>(&self.body).map_err(|failure| match failure {
@@ -248,7 +265,7 @@ impl FromCall for DialogRequest {
     type Rejection = RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, RequestRejection> {
-        call.request().cloned()
+        call.try_request().cloned()
     }
 }
 
@@ -358,7 +375,7 @@ impl FromCall for InputText {
     type Rejection = RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, RequestRejection> {
-        Ok(Self(call.request()?.input_text().unwrap_or_default().to_owned()))
+        Ok(Self(call.try_request()?.input_text().unwrap_or_default().to_owned()))
     }
 }
 
@@ -370,7 +387,7 @@ impl FromCall for Intents {
     type Rejection = RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, RequestRejection> {
-        Ok(Self(call.request()?.intents.clone()))
+        Ok(Self(call.try_request()?.intents.clone()))
     }
 }
 
@@ -390,7 +407,7 @@ impl FromCall for Entities {
     type Rejection = RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, RequestRejection> {
-        Ok(Self(call.request()?.entities.clone()))
+        Ok(Self(call.try_request()?.entities.clone()))
     }
 }
 

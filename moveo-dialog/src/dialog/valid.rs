@@ -121,7 +121,7 @@ where
     type Rejection = super::rejections::RequestRejection;
 
     fn from_call(call: &Call) -> Result<Self, Self::Rejection> {
-        let request = call.request()?;
+        let request = call.try_request()?;
         let mut input: Map<String, Value> = request.context.clone();
         for entity in &request.entities {
             input.insert(entity.entity.clone(), Value::String(entity.value.clone()));
