@@ -9,6 +9,8 @@
 #   bash benches/load.sh                          # plain --release: the headline
 #   PROFILE=bench-lto bash benches/load.sh        # release + fat LTO + one codegen unit
 #   ROUNDS=6 DURATION=10s CONNECTIONS=64 bash benches/load.sh
+#   bash benches/load.sh old=A_BINARY new=B_BINARY  # any servers instead (the first is the
+#                                                   # baseline), such as erasmus at two commits
 #
 # Prints requests/s, p50, p99, peak RSS and time to the first 200 of each, and each one's
 # ratio to typed-hyper. Bounded: ROUNDS x DURATION per server, loopback only.
@@ -22,9 +24,13 @@ if ! command -v wrk >/dev/null; then
   echo "installing wrk (Debian package)" >&2
   { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null
 fi
-cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
-cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
-DIR=target/$PROFILE
+if [ $# -eq 0 ]; then
+  cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
+  cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
+  DIR=target/$PROFILE
+  set -- typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" axum="$DIR/axum-same-work"
+  echo "profile: $PROFILE" >&2
+fi
 
 SIG=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha256).hexdigest())' "$TOKEN" "$BODY")
 LUA=$(mktemp --suffix .lua)
@@ -41,6 +47,4 @@ print("""done = function(summary, latency, requests)
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end""")
 PY
-echo "profile: $PROFILE" >&2
-TOKEN=$TOKEN python3 benches/load.py "$LUA" "$BODY" "$SIG" \
-  typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" axum="$DIR/axum-same-work"
+TOKEN=$TOKEN python3 benches/load.py "$LUA" "$BODY" "$SIG" "$@"

@@ -18,7 +18,6 @@ use std::hint::black_box;
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use http_body_util::Full;
-use moveo_dialog::reply::{Button, Card, CardMedia, Carousel, Text};
 use moveo_dialog::verify::{Secret, Verifier, sign};
 use moveo_dialog::{DialogRequest, Reply, Router};
 use moveo_dialog_benches::same_work::{self, Key};
@@ -77,46 +76,8 @@ fn in_process(c: &mut Criterion) {
     c.bench_function("extract", |b| b.iter(|| answer(&erasmus)));
 }
 
-fn full_reply() -> Reply {
-    Reply::builder()
-        .context("user", serde_json::json!({"language": "en"}))
-        .context("total_expenses", 100)
-        .text(
-            Text::new("Welcome back! What would you like to do today?")
-                .option("Products", "View Products")
-                .option("Support", "Contact Support"),
-        )
-        .carousel(
-            Carousel::new()
-                .card(
-                    Card::new("Product 1", CardMedia::image("https://example.com/product1.jpg"))
-                        .button(Button::postback("Buy Now", "buy_product_1")),
-                )
-                .card(
-                    Card::new("Product 2", CardMedia::image("https://example.com/product2.jpg"))
-                        .button(Button::postback("Buy Now", "buy_product_2")),
-                )
-                .action_id("123e4567-e89b-12d3-a456-426614174000"),
-        )
-        .build()
-        .expect("the spec's full reply is valid")
-}
-
 fn erasmus_reply(destination: &str, months: f64, expenses: f64) -> Vec<u8> {
-    let monthly = (expenses / months * 100.0).round() / 100.0;
-    Reply::builder()
-        .text(
-            Text::new(format!(
-                "Your Erasmus in {destination}: {months} months with €{expenses}, about €{monthly} a month."
-            ))
-            .option("Looks good", "Looks good")
-            .option("Change destination", "I want another destination"),
-        )
-        .context("monthly_budget", monthly)
-        .context("erasmus_plan_ready", true)
-        .build()
-        .expect("valid")
-        .to_json_bytes()
+    moveo_dialog_examples::erasmus::plan(destination, months, expenses).expect("valid").to_json_bytes()
 }
 
 fn serialise(c: &mut Criterion) {
@@ -124,7 +85,9 @@ fn serialise(c: &mut Criterion) {
     let (_, baseline) = same_work::answer(&key, &signed_headers(), REQUEST);
     assert_eq!(erasmus_reply("England", 3.0, 500.0), baseline, "the same bytes");
     let mut group = c.benchmark_group("serialise");
-    group.bench_function("spec full reply", |b| b.iter(|| black_box(full_reply()).to_json_bytes()));
+    group.bench_function("spec full reply", |b| {
+        b.iter(|| black_box(moveo_dialog_tests::spec::full_reply()).to_json_bytes())
+    });
     group.bench_function("erasmus reply", |b| b.iter(|| erasmus_reply(black_box("England"), 3.0, 500.0)));
     group.bench_function("baseline derived reply", |b| {
         b.iter(|| same_work::plan_reply(black_box("England"), 3.0, 500.0))

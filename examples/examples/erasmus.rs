@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
             }
         }
     }
-    moveo_dialog_examples::run_dialog_example("erasmus", |token| {
+    moveo_dialog_examples::run_dialog_example("erasmus", |token| async move {
         Ok(moveo_dialog_examples::erasmus::router(token).metrics(metrics))
     })
     .await

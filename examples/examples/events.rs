@@ -14,7 +14,7 @@ async fn main() -> ExitCode {
         "set it to the webhook secret of your custom integration in Moveo; every event is checked against it, \
          so the receiver refuses to start without one",
         "127.0.0.1:8081",
-        |secret| Ok(moveo_dialog_examples::events::receiver(secret)),
+        |secret| async move { Ok(moveo_dialog_examples::events::receiver(secret)) },
     )
     .await
 }

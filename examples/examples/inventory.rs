@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    moveo_dialog_examples::run_dialog_example("inventory", |token| {
+    moveo_dialog_examples::run_dialog_example("inventory", |token| async move {
         let database = std::env::var("INVENTORY_DB").unwrap_or_else(|_| "./inventory.db".to_owned());
         moveo_dialog_examples::inventory::router(token, database)
     })

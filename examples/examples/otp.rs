@@ -7,17 +7,9 @@
 
 use std::process::ExitCode;
 
-use moveo_dialog_examples::{init_logging, otp, run_dialog_example};
+use moveo_dialog_examples::{otp, run_dialog_example};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
-    let service = match otp::from_env().await {
-        Ok(service) => service,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
-    run_dialog_example("otp", |token| Ok(otp::router(token, service))).await
+    run_dialog_example("otp", |token| async move { Ok(otp::router(token, otp::from_env().await?)) }).await
 }

@@ -8,29 +8,21 @@
 
 use std::process::ExitCode;
 
-use moveo_dialog_examples::{init_logging, otp, required_env, run_service, webhooks};
+use moveo_dialog_examples::{otp, required_env, run_service, webhooks};
 use tower::ServiceBuilder;
 use tower_http::trace::TraceLayer;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    init_logging();
-    let service = match otp::from_env().await {
-        Ok(service) => service,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(2);
-        }
-    };
     let describe = |addr| {
         format!("webhooks: POST http://{addr}{} and http://{addr}{}", webhooks::OTP_PATH, webhooks::INVENTORY_PATH)
     };
-    run_service("127.0.0.1:8080", describe, || {
+    run_service("127.0.0.1:8080", describe, || async {
         let why = "set it to the verify token Moveo shows for that webhook";
         let otp_token = required_env("MOVEO_OTP_TOKEN", why)?;
         let inventory_token = required_env("MOVEO_INVENTORY_TOKEN", why)?;
         let database = std::env::var("INVENTORY_DB").unwrap_or_else(|_| "./inventory.db".to_owned());
-        let router = webhooks::router(otp_token, inventory_token, service, database)?;
+        let router = webhooks::router(otp_token, inventory_token, otp::from_env().await?, database)?;
         Ok(ServiceBuilder::new().layer(TraceLayer::new_for_http()).service(router))
     })
     .await

@@ -70,6 +70,15 @@ pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyEr
             .context("erasmus_missing", "total_expenses")
             .build();
     };
+    plan(&destination, months, expenses)
+}
+
+/// The plan for `months` in `destination` on a budget of `expenses` euros.
+///
+/// # Errors
+///
+/// Never in practice: the reply keeps Moveo's limits.
+pub fn plan(destination: &str, months: f64, expenses: f64) -> Result<Reply, ReplyError> {
     let monthly = (expenses / months * 100.0).round() / 100.0;
     Reply::builder()
         .text(

@@ -1,6 +1,7 @@
 //! Runnable example servers for moveo-dialog. Each example in `examples/` is a thin `main`
 //! over the functions here, so the tests start the very same apps in-process.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -81,8 +82,9 @@ pub fn listen_addr(default: &str) -> Result<SocketAddr, String> {
 
 /// The shared `main` of the example servers: reads the secret from `secret_var` (refusing to
 /// start without it, saying `why`) and `LISTEN_ADDR` (default `default_addr`), builds the app
-/// with `app`, and serves it until SIGTERM or Ctrl-C. Exit code 2 when it cannot start.
-pub async fn run_example<A, F>(
+/// with `app` (which may connect to a database first), and serves it until SIGTERM or Ctrl-C.
+/// Exit code 2 when it cannot start.
+pub async fn run_example<A, F, Fut>(
     name: &str,
     path: &str,
     secret_var: &str,
@@ -92,23 +94,25 @@ pub async fn run_example<A, F>(
 ) -> ExitCode
 where
     A: HttpService,
-    F: FnOnce(String) -> Result<A, String>,
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<A, String>>,
 {
     let describe = |addr: SocketAddr| format!("{name}: POST http://{addr}{path}");
-    run_service(default_addr, describe, || app(required_env(secret_var, why)?)).await
+    run_service(default_addr, describe, || async { app(required_env(secret_var, why)?).await }).await
 }
 
 /// Builds a service with `app` (refusing to start with its message), and serves it on
 /// `LISTEN_ADDR` (default `default_addr`) until SIGTERM or Ctrl-C, logging `describe(addr)`.
-/// Exit code 2 when it cannot start.
-pub async fn run_service<A, F>(default_addr: &str, describe: impl FnOnce(SocketAddr) -> String, app: F) -> ExitCode
+/// Logging is set up first, so `app` may log. Exit code 2 when it cannot start.
+pub async fn run_service<A, F, Fut>(default_addr: &str, describe: impl FnOnce(SocketAddr) -> String, app: F) -> ExitCode
 where
     A: HttpService,
-    F: FnOnce() -> Result<A, String>,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<A, String>>,
 {
     init_logging();
     let started = async {
-        let app = app()?;
+        let app = app().await?;
         let addr = listen_addr(default_addr)?;
         let tls = tls_from_env()?;
         let listener = TcpListener::bind(addr).await.map_err(|err| format!("cannot listen on {addr}: {err}"))?;
@@ -136,7 +140,10 @@ where
 
 /// The shared `main` of the dialog webhook examples: `MOVEO_VERIFY_TOKEN`, `LISTEN_ADDR`
 /// (default `127.0.0.1:8080`), `POST /webhook`.
-pub async fn run_dialog_example(name: &str, app: impl FnOnce(String) -> Result<Router, String>) -> ExitCode {
+pub async fn run_dialog_example<Fut>(name: &str, app: impl FnOnce(String) -> Fut) -> ExitCode
+where
+    Fut: Future<Output = Result<Router, String>>,
+{
     run_example(
         name,
         "/webhook",

@@ -21,28 +21,7 @@ fn the_spec_request_round_trips() {
 
 #[test]
 fn builders_reproduce_the_spec_full_reply() {
-    let reply = Reply::builder()
-        .context("user", json!({"language": "en"}))
-        .context("total_expenses", 100)
-        .text(
-            Text::new("Welcome back! What would you like to do today?")
-                .option("Products", "View Products")
-                .option("Support", "Contact Support"),
-        )
-        .carousel(
-            Carousel::new()
-                .card(
-                    Card::new("Product 1", CardMedia::image("https://example.com/product1.jpg"))
-                        .button(Button::postback("Buy Now", "buy_product_1")),
-                )
-                .card(
-                    Card::new("Product 2", CardMedia::image("https://example.com/product2.jpg"))
-                        .button(Button::postback("Buy Now", "buy_product_2")),
-                )
-                .action_id("123e4567-e89b-12d3-a456-426614174000"),
-        )
-        .build()
-        .unwrap();
+    let reply = moveo_dialog_tests::spec::full_reply();
     assert_eq!(serde_json::to_value(&reply).unwrap(), fixtures::json("reply-full.json"));
 }
 

@@ -79,11 +79,10 @@ async fn drive<S: moveo_dialog::serve::HttpService>(
     work: Vec<(Bytes, String)>,
     connections: usize,
 ) -> Result<f64, Box<dyn std::error::Error>> {
-    let receiver = service;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(Server::new(receiver).serve_with_shutdown(listener, async {
+    let server = tokio::spawn(Server::new(service).serve_with_shutdown(listener, async {
         let _ = stopped.await;
     }));
     let work = Arc::new(work);

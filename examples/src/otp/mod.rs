@@ -26,9 +26,9 @@ mod store;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use moveo_dialog::extract::{MoveoHeaders, State, Valid};
+use moveo_dialog::extract::{Call, FromCall, MoveoHeaders, RequestRejection, State, Valid};
 use moveo_dialog::reply::Text;
-use moveo_dialog::{DialogRequest, Reply, ReplyError, Router, node};
+use moveo_dialog::{Reply, ReplyError, Router, node};
 use regex::Regex;
 use serde::Deserialize;
 use validator::Validate;
@@ -211,9 +211,19 @@ fn retry_seconds(wait: Duration) -> u64 {
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-/// The session a call belongs to: the body's `session_id`, else `X-Moveo-Session-Id`.
-fn session_of(request: &DialogRequest, headers: &MoveoHeaders) -> Option<String> {
-    request.session_id.clone().or_else(|| headers.session_id.clone()).filter(|session| !session.is_empty())
+/// The session a call belongs to: the body's `session_id`, else `X-Moveo-Session-Id`; `None`
+/// when the call names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session(pub Option<String>);
+
+impl FromCall for Session {
+    type Rejection = RequestRejection;
+
+    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+        let session = call.try_request()?.session_id.clone();
+        let session = session.or_else(|| MoveoHeaders::from_headers(call.headers()).session_id);
+        Ok(Self(session.filter(|session| !session.is_empty())))
+    }
 }
 
 fn no_session() -> Result<Reply, ReplyError> {
@@ -237,8 +247,7 @@ fn unavailable(err: &OtpError) -> Result<Reply, ReplyError> {
 #[node("send_otp")]
 pub async fn send_otp(
     Valid(input): Valid<PhoneInput>,
-    request: DialogRequest,
-    headers: MoveoHeaders,
+    Session(session): Session,
     State(otp): State<Arc<Otp>>,
 ) -> Result<Reply, ReplyError> {
     let input = match input {
@@ -253,7 +262,7 @@ pub async fn send_otp(
                 .build();
         }
     };
-    let Some(session) = session_of(&request, &headers) else { return no_session() };
+    let Some(session) = session else { return no_session() };
     let to = CodeFor { session: &session, phone: &input.phone };
     let issued = match otp.issue(to).await {
         Ok(issued) => issued,
@@ -298,8 +307,7 @@ pub async fn send_otp(
 #[node("verify_otp")]
 pub async fn verify_otp(
     Valid(input): Valid<CodeInput>,
-    request: DialogRequest,
-    headers: MoveoHeaders,
+    Session(session): Session,
     State(otp): State<Arc<Otp>>,
 ) -> Result<Reply, ReplyError> {
     let input = match input {
@@ -312,7 +320,7 @@ pub async fn verify_otp(
                 .build();
         }
     };
-    let Some(session) = session_of(&request, &headers) else { return no_session() };
+    let Some(session) = session else { return no_session() };
     let to = CodeFor { session: &session, phone: &input.phone };
     let check = match otp.check(to, &input.otp_code).await {
         Ok(check) => check,

@@ -110,7 +110,12 @@ impl RedisStore {
     /// When the URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let client = redis::Client::open(url).map_err(failed)?;
-        let connection = client.get_connection_manager().await.map_err(failed)?;
+        // A wrong URL fails in about a second, not after the default retries (~9 s); the same
+        // retries reconnect after a Redis restart.
+        let config = redis::aio::ConnectionManagerConfig::new()
+            .set_number_of_retries(2)
+            .set_connection_timeout(Some(Duration::from_secs(2)));
+        let connection = client.get_connection_manager_with_config(config).await.map_err(failed)?;
         Ok(Self {
             connection,
             prefix: "otp:".to_owned(),
