@@ -33,7 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("typed hyper baseline on http://{addr}");
     loop {
-        let (stream, _) = listener.accept().await?;
+        // Ctrl-C ends the process normally, so profilers (valgrind) write their output.
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
         let _ = stream.set_nodelay(true);
         let key = Arc::clone(&key);
         tokio::spawn(async move {

@@ -24,7 +24,7 @@ pipeline::impl_service!(Router, |router, request| router.answer(request).await);
 
 impl Router {
     /// Answers one call: a nested router's when its prefix matches, else this router's own.
-    async fn answer<B>(self, request: Request<B>) -> Response<ResponseBody>
+    pub(crate) async fn answer<B>(self, request: Request<B>) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,

@@ -43,7 +43,8 @@ pub use http::Uri;
 /// signature.
 pub struct Call {
     /// Decoded from `body` on first use: the router decodes only what routing reads.
-    pub(crate) request: std::sync::OnceLock<Result<DialogRequest, RequestRejection>>,
+    /// Boxed: most calls never decode it, and the call's future is smaller without it.
+    pub(crate) request: std::sync::OnceLock<Result<Box<DialogRequest>, RequestRejection>>,
     /// Where the context's JSON object is in `body`.
     pub(crate) context: Option<std::ops::Range<usize>>,
     pub(crate) parts: http::request::Parts,
@@ -94,12 +95,14 @@ impl Call {
     pub fn try_request(&self) -> Result<&DialogRequest, RequestRejection> {
         self.request
             .get_or_init(|| {
-                crate::serve::pipeline::decode_tracked::<DialogRequest>(&self.body).map_err(|failure| match failure {
-                    crate::serve::pipeline::DecodeFailure::Json(err) => RequestRejection::new(err.to_string()),
-                    crate::serve::pipeline::DecodeFailure::Shape(detail) => RequestRejection::new(detail),
+                crate::serve::pipeline::decode_tracked::<DialogRequest>(&self.body).map(Box::new).map_err(|failure| {
+                    match failure {
+                        crate::serve::pipeline::DecodeFailure::Json(err) => RequestRejection::new(err.to_string()),
+                        crate::serve::pipeline::DecodeFailure::Shape(detail) => RequestRejection::new(detail),
+                    }
                 })
             })
-            .as_ref()
+            .as_deref()
             .map_err(Clone::clone)
     }
 

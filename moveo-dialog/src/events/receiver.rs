@@ -637,4 +637,15 @@ impl Startup for EventsReceiver {
     }
 }
 
-pipeline::impl_service!(EventsReceiver, |receiver, request| pipeline::run(receiver.inner, request).await.1);
+pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request).await);
+
+impl EventsReceiver {
+    /// Answers one delivery.
+    pub(crate) async fn answer<B>(self, request: http::Request<B>) -> http::Response<crate::serve::ResponseBody>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        pipeline::run(self.inner, request).await.1
+    }
+}

@@ -1,6 +1,8 @@
 //! The checks every endpoint runs before it reads a body (method, content type, encoding and
 //! declared size), then the body itself under a size limit and a timeout.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,9 +18,14 @@ pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderN
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    header_str(headers, CONTENT_TYPE)
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+    let Some(value) = headers.get(CONTENT_TYPE) else { return false };
+    // What Moveo sends, compared as bytes before the general case.
+    value.as_bytes() == b"application/json"
+        || value
+            .to_str()
+            .ok()
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// `GET /healthz` answers 200 on every endpoint, before any check.
@@ -28,20 +35,28 @@ pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared
-/// size (413), from the request head alone; returns the declared size.
-pub(crate) fn check_head(parts: &http::request::Parts, limit: usize) -> Result<Option<u64>, Rejection> {
+/// size (413: the `Content-Length`, else `exact`, the body's exact size hint), from the request
+/// head alone; returns the declared size.
+pub(crate) fn check_head(
+    parts: &http::request::Parts,
+    exact: Option<u64>,
+    limit: usize,
+) -> Result<Option<u64>, Rejection> {
     if parts.method != Method::POST {
         return Err(Rejection::method_not_allowed());
     }
     if !is_json(&parts.headers) {
         return Err(Rejection::unsupported_media_type());
     }
-    if header_str(&parts.headers, CONTENT_ENCODING)
-        .is_some_and(|encoding| !encoding.trim().eq_ignore_ascii_case("identity"))
-    {
+    if parts.headers.get(CONTENT_ENCODING).is_some_and(|encoding| {
+        !encoding.to_str().is_ok_and(|encoding| encoding.trim().eq_ignore_ascii_case("identity"))
+    }) {
         return Err(Rejection::unsupported_encoding());
     }
-    let declared = header_str(&parts.headers, CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = match parts.headers.get(CONTENT_LENGTH) {
+        Some(length) => length.to_str().ok().and_then(|length| length.trim().parse::<u64>().ok()),
+        None => exact,
+    };
     if declared.is_some_and(|length| length > limit as u64) {
         return Err(Rejection::payload_too_large(limit));
     }
@@ -125,10 +140,54 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    match tokio::time::timeout(timeout, Limited::new(body, limit).collect()).await {
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
-        Ok(Err(err)) if err.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::payload_too_large(limit)),
-        Ok(Err(_)) => Err(Rejection::unreadable_body()),
-        Err(_) => Err(Rejection::body_timeout()),
+    // A body already in the connection's buffer is read on the first poll: the timer (and its
+    // clock read) is set up only for one that has to be waited for.
+    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let read = match std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
+        Poll::Ready(read) => read,
+        Poll::Pending => match tokio::time::timeout(timeout, collect).await {
+            Ok(read) => read,
+            Err(_) => return Err(Rejection::body_timeout()),
+        },
+    };
+    match read {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => Err(Rejection::payload_too_large(limit)),
+        Err(_) => Err(Rejection::unreadable_body()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::task::Context;
+
+    use http_body::Frame;
+    use http_body_util::Full;
+
+    use super::*;
+
+    /// A body whose bytes never come.
+    struct Stalled;
+
+    impl http_body::Body for Stalled {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            Poll::Pending
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_is_read_at_once_or_within_its_timeout() {
+        let read_at_once = read(Full::new(Bytes::from_static(b"{}")), 16, Duration::from_secs(10)).await;
+        assert_eq!(read_at_once.ok(), Some(Bytes::from_static(b"{}")));
+        let too_large = read(Full::new(Bytes::from_static(b"{\"a\": 1}")), 4, Duration::from_secs(10)).await;
+        assert_eq!(too_large.err().map(|rejection| rejection.code()), Some("payload_too_large"));
+        let started = tokio::time::Instant::now();
+        let stalled = read(Stalled, 16, Duration::from_secs(10)).await;
+        assert_eq!(stalled.err().map(|rejection| rejection.code()), Some("body_timeout"));
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
     }
 }

@@ -63,10 +63,20 @@ pub(crate) async fn guarded<T, E>(
         Ok(Err(refused)) => return Outcome::Refused(refused),
         Err(payload) => return Outcome::Panicked(panic_message(&*payload).to_owned()),
     };
-    match tokio::time::timeout(deadline, CatchUnwind(future)).await {
-        Ok(Ok(value)) => Outcome::Done(value),
-        Ok(Err(payload)) => Outcome::Panicked(panic_message(&*payload).to_owned()),
-        Err(_) => Outcome::Late,
+    // Most handlers finish on their first poll: the deadline's timer (and its clock read) is
+    // set up only for one that has to wait. The first poll cannot be cut short by a timer
+    // anyway: a timeout polls its future before its timer.
+    let mut future = CatchUnwind(future);
+    let ended = match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut future).poll(cx))).await {
+        Poll::Ready(ended) => ended,
+        Poll::Pending => match tokio::time::timeout(deadline, future).await {
+            Ok(ended) => ended,
+            Err(_) => return Outcome::Late,
+        },
+    };
+    match ended {
+        Ok(value) => Outcome::Done(value),
+        Err(payload) => Outcome::Panicked(panic_message(&*payload).to_owned()),
     }
 }
 
@@ -112,6 +122,33 @@ mod tests {
             Ok(Box::pin(async { panic!("{}", String::from("in the future")) }))
         });
         assert!(matches!(future_panics.await, Outcome::Panicked(message) if message == "in the future"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_that_waits_is_still_guarded() {
+        let waits_then_answers = guarded::<_, Infallible>(Duration::from_secs(1), || {
+            Ok(Box::pin(async {
+                tokio::time::sleep(Duration::from_millis(999)).await;
+                7
+            }))
+        });
+        assert!(matches!(waits_then_answers.await, Outcome::Done(7)));
+        let waits_then_panics = guarded::<(), Infallible>(Duration::from_secs(1), || {
+            Ok(Box::pin(async {
+                tokio::task::yield_now().await;
+                panic!("after a wait")
+            }))
+        });
+        assert!(matches!(waits_then_panics.await, Outcome::Panicked(message) if message == "after a wait"));
+        let started = tokio::time::Instant::now();
+        let waits_too_long = guarded::<(), Infallible>(Duration::from_secs(1), || {
+            Ok(Box::pin(async {
+                tokio::task::yield_now().await;
+                std::future::pending::<()>().await;
+            }))
+        });
+        assert!(matches!(waits_too_long.await, Outcome::Late));
+        assert_eq!(started.elapsed(), Duration::from_secs(1), "the deadline counts from the handler's start");
     }
 
     #[tokio::test(start_paused = true)]

@@ -155,7 +155,7 @@ where
         return (endpoint.unrouted(), health);
     }
     let gate = endpoint.gate();
-    let declared = match check_head(&parts, gate.body_limit) {
+    let declared = match check_head(&parts, body.size_hint().exact(), gate.body_limit) {
         Ok(declared) => declared,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
     };

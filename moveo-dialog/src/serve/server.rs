@@ -548,7 +548,7 @@ impl Shared {
         peer: SocketAddr,
     ) -> Response<ServerBody<B>>
     where
-        S: Service<Request<Incoming>, Response = Response<B>>,
+        S: Service<Request<Incoming>, Response = Response<B>> + 'static,
         S::Error: Into<BoxError>,
         B: http_body::Body,
     {
@@ -568,8 +568,19 @@ impl Shared {
             in_flight: self.in_flight.clone(),
             share: std::cell::Cell::new(Some(in_flight)),
         };
-        match CALL_LIMITS.scope(limits, service.oneshot(request)).await {
-            Ok(response) => response.map(|body| ServerBody::Service { body }),
+        let answered = CALL_LIMITS.scope(limits, async move {
+            // The framework's own endpoints are answered in place: their `tower::Service`
+            // future is boxed (it has no name), which costs an allocation and a copy per call.
+            if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
+                return Ok(own(router.answer(request).await));
+            }
+            if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
+                return Ok(own(receiver.answer(request).await));
+            }
+            service.oneshot(request).await.map(|response| response.map(|body| ServerBody::Service { body }))
+        });
+        match answered.await {
+            Ok(response) => response,
             Err(err) => {
                 let err: BoxError = err.into();
                 tracing::error!(error = %err, "the service failed");
