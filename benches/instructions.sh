@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Instructions per request of each server under load, counted by callgrind: the measure that
+# does not move with the machine's noise (SHA-256 runs in software under valgrind, ~58k of
+# each request; natively the CPU's SHA extensions make it a small share).
+#
+#   bash benches/instructions.sh                      # typed-hyper, the erasmus example, axum
+#   bash benches/instructions.sh old=A_BINARY new=B_BINARY
+#
+# Each server runs under valgrind, gets one call, has its counters zeroed, then serves
+# `wrk -t1 -c8` for 6 s; its counters are dumped and divided by the requests wrk made.
+# Bounded: 6 s of load per server, loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROFILE=${PROFILE:-release}
+TOKEN=bench-verify-token
+BODY=tests/fixtures/spec/dialog-request.json
+for tool in wrk valgrind; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "installing $tool (Debian package)" >&2
+    { apt-get update -qq && apt-get install -y -qq "$tool"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "$tool" >/dev/null
+  fi
+done
+if [ $# -eq 0 ]; then
+  cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
+  cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
+  DIR=target/$PROFILE
+  set -- typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" axum="$DIR/axum-same-work"
+fi
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT INT TERM
+SIG=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha256).hexdigest())' "$TOKEN" "$BODY")
+python3 - "$BODY" "$SIG" > "$WORK/call.lua" <<'PY'
+import json, sys
+print("wrk.method = 'POST'")
+print("wrk.body = " + json.dumps(open(sys.argv[1], "rb").read().decode()))
+print("wrk.headers['Content-Type'] = 'application/json'")
+print("wrk.headers['X-Moveo-Signature'] = '%s'" % sys.argv[2])
+PY
+PORT=18280
+for server in "$@"; do
+  name=${server%%=*}; binary=${server#*=}; PORT=$((PORT + 1))
+  MOVEO_VERIFY_TOKEN=$TOKEN LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
+    valgrind --tool=callgrind --callgrind-out-file="$WORK/$name.out" "$binary" >/dev/null 2>&1 &
+  pid=$!
+  for _ in $(seq 1 300); do
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
+    sleep 0.1
+  done
+  callgrind_control -z "$pid" >/dev/null 2>&1
+  requests=$(wrk -t1 -c8 -d6s -s "$WORK/call.lua" "http://127.0.0.1:$PORT/webhook" | awk '/requests in/ {print $1}')
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  sleep 1
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  total=$(callgrind_annotate "$WORK/$name.out".1 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+  printf '%-14s %8d requests  %7d instructions per request\n' "$name" "$requests" $((total / requests))
+done
