@@ -179,6 +179,35 @@ mod tests {
         }
     }
 
+    fn head(headers: &[(&str, &[u8])]) -> http::request::Parts {
+        let mut request = http::Request::post("/webhook").body(()).unwrap();
+        for (name, value) in headers {
+            let name = http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+            request.headers_mut().insert(name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        request.into_parts().0
+    }
+
+    #[test]
+    fn the_head_is_checked_before_the_body() {
+        let code = |parts: &http::request::Parts, exact| {
+            check_head(parts, exact, 100)
+                .map_err(|r| if r.message().contains("encoded") { "encoded" } else { r.code() })
+        };
+        let json: (&str, &[u8]) = ("content-type", b"application/json");
+        assert_eq!(code(&head(&[json]), None), Ok(None));
+        assert_eq!(code(&head(&[("content-type", b"Application/JSON ; charset=utf-8")]), None), Ok(None));
+        assert_eq!(code(&head(&[("content-type", b"text/plain")]), None), Err("unsupported_media_type"));
+        assert_eq!(code(&head(&[json, ("content-encoding", b" identity ")]), None), Ok(None));
+        assert_eq!(code(&head(&[json, ("content-encoding", b"gzip")]), None), Err("encoded"));
+        assert_eq!(code(&head(&[json, ("content-encoding", b"\xffidentity")]), None), Err("encoded"));
+        // The declared size: `Content-Length`, else the body's exact size.
+        assert_eq!(code(&head(&[json, ("content-length", b"100")]), Some(5)), Ok(Some(100)));
+        assert_eq!(code(&head(&[json, ("content-length", b"101")]), Some(5)), Err("payload_too_large"));
+        assert_eq!(code(&head(&[json]), Some(101)), Err("payload_too_large"));
+        assert_eq!(code(&head(&[json]), Some(7)), Ok(Some(7)));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_body_is_read_at_once_or_within_its_timeout() {
         let read_at_once = read(Full::new(Bytes::from_static(b"{}")), 16, Duration::from_secs(10)).await;

@@ -63,13 +63,13 @@ pub(crate) async fn guarded<T, E>(
         Ok(Err(refused)) => return Outcome::Refused(refused),
         Err(payload) => return Outcome::Panicked(panic_message(&*payload).to_owned()),
     };
-    // Most handlers finish on their first poll: the deadline's timer (and its clock read) is
-    // set up only for one that has to wait. The first poll cannot be cut short by a timer
-    // anyway: a timeout polls its future before its timer.
+    // Most handlers finish on their first poll: the deadline's timer is set up only for one
+    // that has to wait, and counts from the handler's start, first poll included.
+    let started = tokio::time::Instant::now();
     let mut future = CatchUnwind(future);
     let ended = match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut future).poll(cx))).await {
         Poll::Ready(ended) => ended,
-        Poll::Pending => match tokio::time::timeout(deadline, future).await {
+        Poll::Pending => match tokio::time::timeout_at(started + deadline, future).await {
             Ok(ended) => ended,
             Err(_) => return Outcome::Late,
         },
@@ -141,13 +141,14 @@ mod tests {
         });
         assert!(matches!(waits_then_panics.await, Outcome::Panicked(message) if message == "after a wait"));
         let started = tokio::time::Instant::now();
-        let waits_too_long = guarded::<(), Infallible>(Duration::from_secs(1), || {
+        let works_then_waits = guarded::<(), Infallible>(Duration::from_secs(1), || {
             Ok(Box::pin(async {
-                tokio::task::yield_now().await;
+                // Work on the first poll (the paused clock moves as if it took 400 ms), then wait.
+                tokio::time::advance(Duration::from_millis(400)).await;
                 std::future::pending::<()>().await;
             }))
         });
-        assert!(matches!(waits_too_long.await, Outcome::Late));
+        assert!(matches!(works_then_waits.await, Outcome::Late));
         assert_eq!(started.elapsed(), Duration::from_secs(1), "the deadline counts from the handler's start");
     }
 
