@@ -543,3 +543,33 @@ fn the_route_table_lists_every_route() {
     let table: Vec<String> = router.routes().iter().map(ToString::to_string).collect();
     assert_eq!(table, ["node plan_erasmus", "intent erasmus (confidence >= 0.7)", "path /webhooks/otp", "fallback"]);
 }
+
+/// The caller's address, read from the call's extensions.
+struct Peer(Option<std::net::SocketAddr>);
+
+impl moveo_dialog::extract::FromCall for Peer {
+    type Rejection = std::convert::Infallible;
+
+    fn from_call(call: &moveo_dialog::extract::Call) -> Result<Self, Self::Rejection> {
+        Ok(Self(call.extensions().get::<moveo_dialog::RemoteAddr>().map(|addr| addr.0)))
+    }
+}
+
+/// The server answers a bare router in place and a layered one through `tower::Service`: a
+/// handler sees the caller's address either way, and both answer the same.
+#[tokio::test]
+async fn a_router_served_in_place_or_under_a_layer_answers_the_same() {
+    let router =
+        || base().fallback(|Peer(peer): Peer| async move { Reply::text(format!("{:?}", peer.map(|p| p.ip()))) });
+    let bare = start(router()).await;
+    let layered =
+        tower::ServiceBuilder::new().map_request(|request: Request<hyper::body::Incoming>| request).service(router());
+    let layered = TestServer::start(Server::new(layered)).await;
+    for server in [&bare, &layered] {
+        let answer = post_signed(server.addr, "/webhook", &call_body(None, &[])).await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        assert_eq!(text_of(&answer), "Some(127.0.0.1)");
+        let unsigned = send(server.addr, raw_post("/webhook", Some("application/json"), b"{}")).await;
+        assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
+    }
+}
