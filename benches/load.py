@@ -7,12 +7,12 @@ round visiting every server in a rotated order so no server always runs first. P
 per server and, per round, the ratio of each server to the typed baseline (their median is the
 headline: it cancels the machine's drift).
 
-usage: load.py LUA_SCRIPT BODY_FILE SIGNATURE NAME=BINARY...   (the first NAME is the baseline)
+usage: load.py LUA_SCRIPT BODY_FILE NAME=BINARY...   (the first NAME is the baseline; TOKEN signs)
 """
-import os, socket, statistics, subprocess, sys, time
+import hashlib, hmac, os, socket, statistics, subprocess, sys, time
 
-lua, body_file, signature = sys.argv[1:4]
-servers = [arg.split("=", 1) for arg in sys.argv[4:]]
+lua, body_file = sys.argv[1:3]
+servers = [arg.split("=", 1) for arg in sys.argv[3:]]
 duration = os.environ.get("DURATION", "5s")
 rounds = int(os.environ.get("ROUNDS", "6"))
 connections = os.environ.get("CONNECTIONS", "64")
@@ -21,6 +21,7 @@ two_cores = os.cpu_count() >= 2
 server_cpu = ["taskset", "-c", "0"] if two_cores else []
 load_cpu = ["taskset", "-c", "1"] if two_cores else []
 body = open(body_file, "rb").read()
+signature = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
 
 def request(port):
     return (f"POST /webhook HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
@@ -68,37 +69,48 @@ try:
     if len(bodies) != 1:
         sys.exit("the servers answer different bytes:\n" + "\n".join(f"{n}: {started[n][1]!r}" for n, _ in servers))
 
-    def wrk(port, length):
+    def cpu_seconds(pid):
+        """User + system CPU the process has used (every thread), from /proc/PID/stat."""
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def wrk(name, length):
+        port, pid = started[name][2], started[name][3].pid
+        before = cpu_seconds(pid)
         out = subprocess.run(load_cpu + ["wrk", "-t1", f"-c{connections}", f"-d{length}", "-s", lua,
                               f"http://127.0.0.1:{port}/webhook"], capture_output=True, text=True, check=True).stdout
+        cpu = cpu_seconds(pid) - before
         line = next(l for l in out.splitlines() if l.startswith("RESULT"))
-        rps, p50, p99, non2xx, sock = map(float, line.split()[1:])
+        rps, p50, p99, non2xx, sock, requests = map(float, line.split()[1:])
         if non2xx or sock:
             sys.exit(f"port {port}: {non2xx:.0f} non-2xx answers, {sock:.0f} socket errors")
-        return rps, p50, p99
+        return rps, p50, p99, cpu * 1e6 / requests
 
     for name, _ in servers:
-        wrk(started[name][2], "2s")
+        wrk(name, "2s")
     results = {name: [] for name, _ in servers}
     for r in range(rounds):
         order = servers[r % len(servers):] + servers[:r % len(servers)]
         for name, _ in order:
-            results[name].append(wrk(started[name][2], duration))
+            results[name].append(wrk(name, duration))
         print(f"round {r + 1}: " + " | ".join(f"{n} {results[n][-1][0]:.0f} req/s p99 {results[n][-1][2] / 1000:.3f} ms"
                                               for n, _ in servers), file=sys.stderr)
     baseline = servers[0][0]
     print(f"wrk -t1 -c{connections}, {rounds} rounds x {duration} per server (medians), servers on core 0, wrk on core 1")
-    print(f"{'server':16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'peak RSS MiB':>14}{'first 200 ms':>14}"
-          f"{'req/s ratio':>13}{'p99 ratio':>11}")
+    print(f"{'server':16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS MiB':>14}"
+          f"{'code MiB':>10}{'first 200 ms':>14}{'req/s ratio':>13}{'p99 ratio':>11}")
     for name, _ in servers:
         rows = results[name]
-        rss = int(next(l.split()[1] for l in open(f"/proc/{started[name][3].pid}/status") if l.startswith("VmHWM")))
+        status = {l.split(":")[0]: int(l.split()[1]) for l in open(f"/proc/{started[name][3].pid}/status")
+                  if l.startswith(("VmHWM", "RssFile"))}
         ratio = statistics.median(a[0] / b[0] for a, b in zip(rows, results[baseline]))
         p99_ratio = statistics.median(a[2] / b[2] for a, b in zip(rows, results[baseline]))
         print(f"{name:16}{statistics.median(r[0] for r in rows):>10.0f}{statistics.median(r[1] for r in rows) / 1000:>9.3f}"
-              f"{statistics.median(r[2] for r in rows) / 1000:>9.3f}{rss / 1024:>14.1f}{started[name][0]:>14.1f}"
+              f"{statistics.median(r[2] for r in rows) / 1000:>9.3f}{statistics.median(r[3] for r in rows):>12.2f}"
+              f"{status['VmHWM'] / 1024:>14.1f}{status['RssFile'] / 1024:>10.1f}{started[name][0]:>14.1f}"
               f"{ratio:>13.3f}{p99_ratio:>11.3f}")
-    print(f"(ratios: the median over rounds of each server's figure over {baseline}'s in the same round)")
+    print(f"(ratios: the median over rounds of each server's figure over {baseline}'s in the same round; CPU: user +"
+          f" system time of the server per request; code: its file-backed pages, binary and libraries)")
 finally:
     for proc in procs:
         proc.kill()

@@ -12,8 +12,9 @@
 #   bash benches/load.sh old=A_BINARY new=B_BINARY  # any servers instead (the first is the
 #                                                   # baseline), such as erasmus at two commits
 #
-# Prints requests/s, p50, p99, peak RSS and time to the first 200 of each, and each one's
-# ratio to typed-hyper. Bounded: ROUNDS x DURATION per server, loopback only.
+# Prints requests/s, p50, p99, CPU time per request, peak RSS (and its file-backed part: code)
+# and time to the first 200 of each, and each one's ratio to the first server. Bounded: ROUNDS x
+# DURATION per server, loopback only. The wrk script comes from benches/wrk_call.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
@@ -32,19 +33,7 @@ if [ $# -eq 0 ]; then
   echo "profile: $PROFILE" >&2
 fi
 
-SIG=$(python3 -c 'import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha256).hexdigest())' "$TOKEN" "$BODY")
 LUA=$(mktemp --suffix .lua)
 trap 'rm -f "$LUA"' EXIT INT TERM
-python3 - "$BODY" "$SIG" > "$LUA" <<'PY'
-import json, sys
-print("wrk.method = 'POST'")
-print("wrk.body = " + json.dumps(open(sys.argv[1], "rb").read().decode()))
-print("wrk.headers['Content-Type'] = 'application/json'")
-print("wrk.headers['X-Moveo-Signature'] = '%s'" % sys.argv[2])
-print("""done = function(summary, latency, requests)
-  io.write(string.format("RESULT %.1f %.1f %.1f %d %d\\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50), latency:percentile(99), summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end""")
-PY
-TOKEN=$TOKEN python3 benches/load.py "$LUA" "$BODY" "$SIG" "$@"
+python3 benches/wrk_call.py "$BODY" "$TOKEN" --report > "$LUA"
+TOKEN=$TOKEN python3 benches/load.py "$LUA" "$BODY" "$@"

@@ -9,7 +9,8 @@
 //! - `extract`: the same call to the erasmus example (`Context<Trip>` and its reply): its
 //!   difference from `route` is extraction, the handler and the reply;
 //! - `serialise`: the spec's full reply built and serialised, and the erasmus reply beside the
-//!   baseline's derived one.
+//!   baseline's derived one;
+//! - `clock`: one `Instant::now()`, the cost of a clock read that callgrind does not show.
 //!
 //! Run: `cargo bench -p moveo-dialog-benches --bench pipeline`
 
@@ -95,5 +96,11 @@ fn serialise(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verify, decode, in_process, serialise);
+/// What one clock read costs on this machine: callgrind counts it as ~10 instructions, so
+/// `benches/instructions.sh` reports clock reads per request apart.
+fn clock(c: &mut Criterion) {
+    c.bench_function("clock/Instant::now", |b| b.iter(std::time::Instant::now));
+}
+
+criterion_group!(benches, verify, decode, in_process, serialise, clock);
 criterion_main!(benches);
