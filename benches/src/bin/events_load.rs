@@ -9,8 +9,10 @@
 //!   the same concurrency (the bare cost of one claim).
 //!
 //! Run: `cargo run --release -p moveo-dialog-benches --bin events-load`
-//! Settings: `EVENTS` (default 20000), `CONNECTIONS` (default 32), `REDIS_URL` (default: start
-//! `redis-server` on a free port; the Redis runs are skipped when it is not installed).
+//! Settings: `EVENTS` (default 20000), `CONNECTIONS` (default 32), `ROUNDS` (default 3: each
+//! pair measured back to back once a round, in alternating order; the medians of the ratios
+//! within a round are printed last), `REDIS_URL` (default: start `redis-server` on a free port;
+//! the Redis runs are skipped when it is not installed).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -112,7 +114,12 @@ async fn drive<S: moveo_dialog::serve::HttpService>(
 
 /// `SET key NX PX` round trips, `count` of them over `connections` concurrent tasks sharing one
 /// multiplexed connection (as `RedisStore` does): the operations per second.
-async fn bare_set_nx(url: &str, count: usize, connections: usize) -> Result<f64, Box<dyn std::error::Error>> {
+async fn bare_set_nx(
+    url: &str,
+    round: usize,
+    count: usize,
+    connections: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
     let client = redis::Client::open(url)?;
     let connection = client.get_connection_manager().await?;
     let next = Arc::new(AtomicUsize::new(0));
@@ -127,7 +134,7 @@ async fn bare_set_nx(url: &str, count: usize, connections: usize) -> Result<f64,
                         return Ok::<(), redis::RedisError>(());
                     }
                     let _: Option<String> = redis::cmd("SET")
-                        .arg(format!("bench-bare:{i}"))
+                        .arg(format!("bench-bare:{round}:{i}"))
                         .arg("claimed")
                         .arg("NX")
                         .arg("PX")
@@ -181,52 +188,94 @@ impl Drop for RedisChild {
     }
 }
 
+/// The median of `values` (not empty).
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn listed(values: &[f64]) -> String {
+    values.iter().map(|value| format!("{value:.3}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Starts `redis-server` on a free port unless `REDIS_URL` names one; `None` when it cannot.
+async fn redis_url() -> Result<Option<(String, Option<RedisChild>)>, Box<dyn std::error::Error>> {
+    if let Ok(url) = std::env::var("REDIS_URL") {
+        return Ok(Some((url, None)));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let spawned = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    match spawned {
+        Ok(child) => {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            Ok(Some((format!("redis://127.0.0.1:{port}/"), Some(RedisChild(child)))))
+        }
+        Err(err) => {
+            println!("  redis: skipped, cannot start redis-server ({err})");
+            Ok(None)
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let count = setting("EVENTS", 20_000);
     let connections = setting("CONNECTIONS", 32);
+    let rounds = setting("ROUNDS", 3).max(1);
     let spec = Bytes::from_static(include_bytes!("../../../tests/fixtures/spec/dialog-request.json"));
     let signature = sign(&Secret::new(SECRET), &spec);
-    let dialog = drive(
-        "dialog",
-        moveo_dialog_examples::erasmus::router(SECRET),
-        "/webhook",
-        vec![(spec, signature); count],
-        connections,
-    )
-    .await?;
-    let memory = run("memory", MemoryStore::default(), count, false, connections).await?;
-    run("memory x2", MemoryStore::default(), count, true, connections).await?;
-    println!("events (memory) / dialog in this run: {:.3} (target >= 0.9)", memory / dialog);
-    let mut _child = None;
-    let url = match std::env::var("REDIS_URL") {
-        Ok(url) => url,
-        Err(_) => {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let spawned = Command::new("redis-server")
-                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn();
-            match spawned {
-                Ok(child) => _child = Some(RedisChild(child)),
-                Err(err) => {
-                    println!("  redis: skipped, cannot start redis-server ({err})");
-                    return Ok(());
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            format!("redis://127.0.0.1:{port}/")
-        }
+    let dialog = || {
+        let work = vec![(spec.clone(), signature.clone()); count];
+        drive("dialog", moveo_dialog_examples::erasmus::router(SECRET), "/webhook", work, connections)
     };
-    let bare = bare_set_nx(&url, count, connections).await?;
-    let redis = run("redis", RedisStore::connect(&url).await?, count, false, connections).await?;
-    // What the store adds per event, over the memory store, against one bare round trip.
-    let added = 1e6 / redis - 1e6 / memory;
+    let redis = redis_url().await?;
+    let (mut memory_ratios, mut redis_ratios) = (Vec::new(), Vec::new());
+    // Each round measures each pair back to back, in an order that alternates between rounds,
+    // and the ratios are taken within a round: the machine's drift cancels.
+    for round in 0..rounds {
+        println!("round {}:", round + 1);
+        let (dialog_rate, memory) = if round % 2 == 0 {
+            let dialog_rate = dialog().await?;
+            (dialog_rate, run("memory", MemoryStore::default(), count, false, connections).await?)
+        } else {
+            let memory = run("memory", MemoryStore::default(), count, false, connections).await?;
+            (dialog().await?, memory)
+        };
+        memory_ratios.push(memory / dialog_rate);
+        if round == 0 {
+            run("memory x2", MemoryStore::default(), count, true, connections).await?;
+        }
+        let Some((url, _)) = &redis else { continue };
+        let (bare, store) = if round % 2 == 0 {
+            let bare = bare_set_nx(url, round, count, connections).await?;
+            (bare, run("redis", RedisStore::connect(url).await?, count, false, connections).await?)
+        } else {
+            let store = run("redis", RedisStore::connect(url).await?, count, false, connections).await?;
+            (bare_set_nx(url, round, count, connections).await?, store)
+        };
+        // What the store adds per event, over the memory store, against one bare round trip.
+        let added = 1e6 / store - 1e6 / memory;
+        println!(
+            "    redis store: {added:.2} us per event over the memory store; a bare SET NX PX: {:.2} us",
+            1e6 / bare
+        );
+        redis_ratios.push(added * bare / 1e6);
+    }
     println!(
-        "redis store: {added:.2} us per event over the memory store; a bare SET NX PX: {:.2} us; ratio {:.2} (target <= 2)",
-        1e6 / bare,
-        added * bare / 1e6
+        "events (memory) / dialog, median of {rounds} rounds: {:.3} (target >= 0.9; rounds: {})",
+        median(memory_ratios.clone()),
+        listed(&memory_ratios)
     );
+    if !redis_ratios.is_empty() {
+        println!(
+            "redis store over memory / bare SET NX PX, median of {rounds} rounds: {:.2} (target <= 2; rounds: {})",
+            median(redis_ratios.clone()),
+            listed(&redis_ratios)
+        );
+    }
     Ok(())
 }
