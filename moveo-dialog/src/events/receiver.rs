@@ -489,12 +489,12 @@ impl Inner {
         self.deadline + Duration::from_secs(5)
     }
 
-    /// Claims the event; `None` when it was handled (or, with `accept_in_progress`, is being
-    /// handled) already.
-    async fn claim(&self, key: &DedupKey, accept_in_progress: bool) -> Result<Option<ClaimGuard>, Rejection> {
-        let give_up = Instant::now() + self.duplicate_wait;
+    /// Claims the event: the guard that owns its key, or the key back when the event was
+    /// handled (or, with `accept_in_progress`, is being handled) already.
+    async fn claim(&self, key: DedupKey, accept_in_progress: bool) -> Result<Result<ClaimGuard, DedupKey>, Rejection> {
+        let mut give_up = None;
         loop {
-            let claim = self.store.claim(key, self.lease()).await.map_err(|err| {
+            let claim = self.store.claim(&key, self.lease()).await.map_err(|err| {
                 tracing::error!(event = %key, error = %err, "de-duplication store failed");
                 Rejection::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -504,16 +504,14 @@ impl Inner {
             })?;
             match claim {
                 Claim::Acquired(token) => {
-                    return Ok(Some(ClaimGuard {
-                        store: Arc::clone(&self.store),
-                        key: key.clone(),
-                        token,
-                        settled: false,
-                    }));
+                    return Ok(Ok(ClaimGuard { store: Arc::clone(&self.store), key, token, settled: false }));
                 }
-                Claim::Done => return Ok(None),
-                Claim::InProgress if accept_in_progress => return Ok(None),
-                Claim::InProgress if Instant::now() >= give_up => {
+                Claim::Done => return Ok(Err(key)),
+                Claim::InProgress if accept_in_progress => return Ok(Err(key)),
+                // The wait for the other delivery starts when it is first seen.
+                Claim::InProgress
+                    if Instant::now() >= *give_up.get_or_insert_with(|| Instant::now() + self.duplicate_wait) =>
+                {
                     return Err(Rejection::new(
                         StatusCode::SERVICE_UNAVAILABLE,
                         "in_progress",
@@ -531,9 +529,12 @@ impl Inner {
         key: DedupKey,
         event: Event,
     ) -> Result<Response<ResponseBody>, Rejection> {
-        let Some(guard) = self.claim(&key, false).await? else {
-            tracing::debug!(event = %key, "duplicate delivery of a handled event");
-            return Ok(status_reply("duplicate"));
+        let guard = match self.claim(key, false).await? {
+            Ok(guard) => guard,
+            Err(key) => {
+                tracing::debug!(event = %key, "duplicate delivery of a handled event");
+                return Ok(status_reply("duplicate"));
+            }
         };
         match run_handler(&handler, event, self.deadline).await {
             Ran::Ok => {
@@ -541,17 +542,17 @@ impl Inner {
                 Ok(status_reply("handled"))
             }
             Ran::Failed(err) => {
-                tracing::error!(event = %key, error = %err, "the event handler failed; Moveo will deliver it again");
+                tracing::error!(event = %guard.key, error = %err, "the event handler failed; Moveo will deliver it again");
                 guard.release().await;
                 Err(Rejection::handler_error())
             }
             Ran::Panicked(message) => {
-                tracing::error!(event = %key, panic = %message, "the event handler panicked; Moveo will deliver it again");
+                tracing::error!(event = %guard.key, panic = %message, "the event handler panicked; Moveo will deliver it again");
                 guard.release().await;
                 Err(Rejection::handler_panic())
             }
             Ran::Late => {
-                tracing::warn!(event = %key, "the event handler missed its deadline; Moveo will deliver it again");
+                tracing::warn!(event = %guard.key, "the event handler missed its deadline; Moveo will deliver it again");
                 guard.release().await;
                 Err(Rejection::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -569,7 +570,7 @@ impl Inner {
         key: DedupKey,
         event: Event,
     ) -> Result<Response<ResponseBody>, Rejection> {
-        let Some(guard) = self.claim(&key, true).await? else {
+        let Ok(guard) = self.claim(key, true).await? else {
             return Ok(status_reply("duplicate"));
         };
         let queue = self.queue.get_or_init(|| Queue::start(capacity, self.deadline));
