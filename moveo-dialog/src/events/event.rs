@@ -239,6 +239,11 @@ fn decode_at<T>(value: &Value) -> Result<T, EventDecodeError>
 where
     T: DeserializeOwned,
 {
+    // Path tracking allocates for every key it passes: run it only to describe a value that
+    // did not fit (as the dialog router's `decode_tracked` does).
+    if let Ok(decoded) = T::deserialize(value) {
+        return Ok(decoded);
+    }
     serde_path_to_error::deserialize(value).map_err(|err| EventDecodeError::InvalidShape {
         path: err.path().to_string(),
         message: err.into_inner().to_string(),
