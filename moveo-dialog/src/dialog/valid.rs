@@ -126,7 +126,8 @@ where
         for entity in &request.entities {
             input.insert(entity.entity.clone(), Value::String(entity.value.clone()));
         }
-        let decoded: Result<T, _> = serde_path_to_error::deserialize(&input);
+        // Path tracking allocates for every key it passes: only to describe what did not fit.
+        let decoded = T::deserialize(&input).or_else(|_| serde_path_to_error::deserialize::<_, T>(&input));
         Ok(Self(match decoded {
             Err(err) => Err(InvalidInput::from_decoding(&err)),
             Ok(value) => match value.validate() {
