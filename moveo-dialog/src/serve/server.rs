@@ -491,19 +491,35 @@ fn spawn_connection<S: HttpService>(
     tokio::spawn(async move {
         #[cfg(feature = "tls")]
         if let Some(tls) = &shared.tls {
-            // The handshake counts against the idle timeout: a client that opens TLS and
-            // stalls is closed like any other; plain HTTP fails the handshake at once.
-            match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
-                Ok(Ok(stream)) => serve_io(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await,
-                Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
-                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-            }
+            // Boxed: a TLS connection's state (the handshake, the session) is several times a
+            // plain one's, and every plain connection's task would be as large without it.
+            Box::pin(serve_tls(&shared, tls, service, &activity, stream, peer, watcher)).await;
             shared.connections.remove(id);
             return;
         }
         serve_io(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await;
         shared.connections.remove(id);
     });
+}
+
+/// Serves one TLS connection: the handshake (within the idle timeout: a client that opens TLS
+/// and stalls is closed like any other; plain HTTP fails the handshake at once), then its
+/// requests.
+#[cfg(feature = "tls")]
+async fn serve_tls<S: HttpService>(
+    shared: &Arc<Shared>,
+    tls: &super::tls::Tls,
+    service: S,
+    activity: &Arc<Activity>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    watcher: Option<Watcher>,
+) {
+    match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
+        Ok(Ok(stream)) => serve_io(shared, service, activity, TokioIo::new(stream), peer, watcher).await,
+        Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
 }
 
 /// Serves one connection's requests until it ends, goes idle past the timeout, or is evicted.
