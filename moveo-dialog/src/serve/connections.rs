@@ -151,24 +151,46 @@ impl Connections {
 
     /// Runs `connection` until it ends, or until it is asked to close (by the sweep, or to
     /// make room for a newcomer) while idle; then drops it, which closes the socket.
-    pub(crate) async fn watch<F>(&self, activity: &Activity, connection: F) -> Option<F::Output>
+    pub(crate) fn watch<'a, F>(&'a self, activity: &'a Activity, connection: F) -> Watched<'a, F>
     where
         F: std::future::Future,
     {
-        let mut connection = std::pin::pin!(connection);
+        Watched { connection, evicted: activity.evict.notified(), activity, epoch: self.epoch }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// [`Connections::watch`]: a struct rather than an `async fn`, so the connection's state
+    /// (the largest part of a connection's task) is held once, not also as the call's argument.
+    pub(crate) struct Watched<'a, F> {
+        #[pin]
+        connection: F,
+        #[pin]
+        evicted: tokio::sync::futures::Notified<'a>,
+        activity: &'a Activity,
+        epoch: Instant,
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for Watched<'_, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
         loop {
-            let evicted = activity.evict.notified();
-            // Biased: the connection is polled first on every wake (a request's bytes).
-            tokio::select! {
-                biased;
-                output = &mut connection => return Some(output),
-                () = evicted => {
-                    if activity.idle_since(self.epoch).is_some() {
-                        tracing::debug!("closing an idle connection");
-                        return None;
-                    }
-                }
+            // The connection first on every wake (a request's bytes).
+            if let Poll::Ready(output) = this.connection.as_mut().poll(cx) {
+                return Poll::Ready(Some(output));
             }
+            if this.evicted.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if this.activity.idle_since(*this.epoch).is_some() {
+                tracing::debug!("closing an idle connection");
+                return Poll::Ready(None);
+            }
+            // Asked while busy: listen again, and look at the connection once more.
+            this.evicted.set(this.activity.evict.notified());
         }
     }
 }
