@@ -497,7 +497,7 @@ fn spawn_connection<S: HttpService>(
             shared.connections.remove(id);
             return;
         }
-        serve_io(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await;
+        serve_any(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await;
         shared.connections.remove(id);
     });
 }
@@ -516,14 +516,21 @@ async fn serve_tls<S: HttpService>(
     watcher: Option<Watcher>,
 ) {
     match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
-        Ok(Ok(stream)) => serve_io(shared, service, activity, TokioIo::new(stream), peer, watcher).await,
+        Ok(Ok(stream)) => serve_any(shared, service, activity, TokioIo::new(stream), peer, watcher).await,
         Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
-/// Serves one connection's requests until it ends, goes idle past the timeout, or is evicted.
-async fn serve_io<S, I>(
+/// Serves one connection with `service`: the framework's own endpoints (a bare [`Router`] or
+/// [`EventsReceiver`]) are answered in place, anything else through `tower::Service`. The
+/// choice is made once per connection, and each connection's request future is sized for
+/// its own endpoint: a `tower::Service` future has no name, so it is boxed, an allocation and
+/// a copy per call.
+///
+/// [`Router`]: crate::Router
+/// [`EventsReceiver`]: crate::events::EventsReceiver
+async fn serve_any<S, I>(
     shared: &Arc<Shared>,
     service: S,
     activity: &Arc<Activity>,
@@ -534,14 +541,69 @@ async fn serve_io<S, I>(
     S: HttpService,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    fn own(response: Response<ResponseBody>) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
+        Ok(response.map(|body| ServerBody::Own { body }))
+    }
+    if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
+        let answer = move |request| {
+            let router = router.clone();
+            async move { own(router.answer(request).await) }
+        };
+        return serve_io(shared, answer, activity, io, peer, watcher).await;
+    }
+    if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
+        let answer = move |request| {
+            let receiver = receiver.clone();
+            async move { own(receiver.answer(request).await) }
+        };
+        return serve_io(shared, answer, activity, io, peer, watcher).await;
+    }
+    let answer = move |request| {
+        let service = service.clone();
+        async move {
+            match service.oneshot(request).await {
+                Ok(response) => Ok(response.map(|body| ServerBody::Service { body })),
+                Err(err) => Err(err.into()),
+            }
+        }
+    };
+    serve_io(shared, answer, activity, io, peer, watcher).await;
+}
+
+/// Serves one connection's requests, each through `answer`, until it ends, goes idle past the
+/// timeout, or is evicted.
+async fn serve_io<A, F, B, I>(
+    shared: &Arc<Shared>,
+    answer: A,
+    activity: &Arc<Activity>,
+    io: I,
+    peer: SocketAddr,
+    watcher: Option<Watcher>,
+) where
+    A: Fn(Request<Incoming>) -> F + Clone + Send + 'static,
+    F: Future<Output = Result<Response<ServerBody<B>>, BoxError>> + Send + 'static,
+    B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let connection_shared = Arc::clone(shared);
     let requests = Arc::clone(activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let shared = Arc::clone(&connection_shared);
         let guard = requests.begin(&shared.connections);
-        let service = service.clone();
+        let answer = answer.clone();
+        // The call's future is made inside this one, in the place hyper keeps it, not here
+        // and then moved there: it is the largest part of a request's state.
         async move {
-            let response = shared.answer(service, request, peer).await;
+            let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
+            let response = match shared.admit(request, peer) {
+                Admitted::Call(request, limits) => {
+                    CALL_LIMITS.scope(limits, answer(request)).await.unwrap_or_else(|err| {
+                        tracing::error!(error = %err, "the service failed");
+                        own(Rejection::handler_error().into_response())
+                    })
+                }
+                Admitted::Answered(answered) => own(answered),
+            };
             Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, guard)))
         }
     });
@@ -556,27 +618,26 @@ async fn serve_io<S, I>(
     }
 }
 
+/// What became of a request at the server's own checks.
+enum Admitted {
+    /// To be answered, under these limits.
+    Call(Request<Incoming>, CallLimits),
+    /// Answered by the server itself (shutting down, `/healthz`, too many in flight).
+    Answered(Response<ResponseBody>),
+}
+
 impl Shared {
-    async fn answer<S, B>(
-        &self,
-        service: S,
-        mut request: Request<Incoming>,
-        peer: SocketAddr,
-    ) -> Response<ServerBody<B>>
-    where
-        S: Service<Request<Incoming>, Response = Response<B>> + 'static,
-        S::Error: Into<BoxError>,
-        B: http_body::Body,
-    {
-        let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
+    /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap
+    /// on requests in flight); an admitted one gets its caller's address in its extensions.
+    fn admit(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Admitted {
         if self.shutting_down.load(Ordering::SeqCst) {
-            return own(Rejection::shutting_down().into_response());
+            return Admitted::Answered(Rejection::shutting_down().into_response());
         }
         if let Some(health) = healthz(request.method(), request.uri()) {
-            return own(health);
+            return Admitted::Answered(health);
         }
         let Some(in_flight) = self.in_flight.try_take(1) else {
-            return own(Rejection::overloaded().into_response());
+            return Admitted::Answered(Rejection::overloaded().into_response());
         };
         request.extensions_mut().insert(RemoteAddr(peer));
         let limits = CallLimits {
@@ -584,25 +645,7 @@ impl Shared {
             in_flight: self.in_flight.clone(),
             share: std::cell::Cell::new(Some(in_flight)),
         };
-        let answered = CALL_LIMITS.scope(limits, async move {
-            // The framework's own endpoints are answered in place: their `tower::Service`
-            // future is boxed (it has no name), which costs an allocation and a copy per call.
-            if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-                return Ok(own(router.answer(request).await));
-            }
-            if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-                return Ok(own(receiver.answer(request).await));
-            }
-            service.oneshot(request).await.map(|response| response.map(|body| ServerBody::Service { body }))
-        });
-        match answered.await {
-            Ok(response) => response,
-            Err(err) => {
-                let err: BoxError = err.into();
-                tracing::error!(error = %err, "the service failed");
-                own(Rejection::handler_error().into_response())
-            }
-        }
+        Admitted::Call(request, limits)
     }
 }
 
