@@ -17,7 +17,7 @@ const SECRET: &str = "hostile-secret";
 const IDLE: Duration = Duration::from_secs(3);
 const GRACE: Duration = Duration::from_secs(2);
 /// The HTTP/2 client preface (24 bytes) and an empty SETTINGS frame.
-const PREFACE: &[u8] = b"PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n";
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 const EMPTY_SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
 
 /// User plus system CPU time of a process, in clock ticks (Linux `/proc/PID/stat`).

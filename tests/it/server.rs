@@ -573,3 +573,97 @@ async fn a_router_served_in_place_or_under_a_layer_answers_the_same() {
         assert_eq!(unsigned.status, StatusCode::UNAUTHORIZED);
     }
 }
+
+/// Reads a raw HTTP/1.1 response until its head and `Content-Length` bytes of body are in.
+async fn read_http1_response(stream: &mut TcpStream) -> String {
+    let mut read = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.unwrap().unwrap();
+        assert!(n > 0, "the server closed before answering: {}", String::from_utf8_lossy(&read));
+        read.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&read).into_owned();
+        if let Some(head_end) = text.find("\r\n\r\n") {
+            let length = text[..head_end]
+                .lines()
+                .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+                .and_then(|length| length.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if read.len() >= head_end + 4 + length {
+                return text;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_connection_whose_first_bytes_arrive_in_pieces_is_served_in_its_protocol() {
+    let server = start(base().fallback(|| named("pieces"))).await;
+    // HTTP/1.1 whose first segment is `P`, as the HTTP/2 preface also begins.
+    let body = call_body(None, &[]);
+    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(TOKEN), &body);
+    let head = format!(
+        "OST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(b"P").await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::task::yield_now().await;
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let answer = read_http1_response(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("pieces"), "{answer}");
+
+    // The HTTP/2 preface in two writes: the server answers with its SETTINGS frame.
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(&PREFACE[..10]).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::task::yield_now().await;
+    stream.write_all(&PREFACE[10..]).await.unwrap();
+    stream.write_all(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await.unwrap();
+    let mut frame_head = [0u8; 9];
+    tokio::time::timeout(Duration::from_secs(10), stream.read_exact(&mut frame_head)).await.unwrap().unwrap();
+    assert_eq!(frame_head[3], 4, "a SETTINGS frame: {frame_head:?}");
+    assert_eq!(&frame_head[5..], &[0, 0, 0, 0], "on stream 0");
+
+    // A preface with one byte wrong is HTTP/1.1, and a bad request.
+    let mut wrong = PREFACE.to_vec();
+    wrong[2] = b'X';
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(&wrong).await.unwrap();
+    let answer = read_http1_response(&mut stream).await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+}
+
+/// Lets a test know a call is in its handler, and hold it there.
+#[derive(Default)]
+struct Gate {
+    entered: tokio::sync::Notify,
+    release: tokio::sync::Notify,
+}
+
+#[tokio::test]
+async fn shutdown_drains_an_http2_connection_after_its_call_in_flight() {
+    let gate = Arc::new(Gate::default());
+    let router = base().state(Arc::clone(&gate)).fallback(|State(gate): State<Arc<Gate>>| async move {
+        gate.entered.notify_one();
+        gate.release.notified().await;
+        Reply::text("drained")
+    });
+    // A grace period far longer than the test: the server ends because the connection is
+    // drained, not because the grace period ran out.
+    let mut server = TestServer::start(Server::new(router).grace_period(Duration::from_secs(600))).await;
+    let addr = server.addr;
+    let call = tokio::spawn(async move { send_h2(addr, signed_post("/webhook", TOKEN, &call_body(None, &[]))).await });
+    gate.entered.notified().await;
+    server.shutdown();
+    gate.release.notify_one();
+    let answer = call.await.unwrap();
+    assert_eq!(answer.status, StatusCode::OK);
+    assert_eq!(text_of(&answer), "drained");
+    let finished = tokio::time::timeout(Duration::from_secs(30), &mut server.task).await;
+    assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
+}

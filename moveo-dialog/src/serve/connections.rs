@@ -2,11 +2,12 @@
 //! flight, from the moment it is accepted, during protocol detection, a partial HTTP/2
 //! preface, a slow request head, or between keep-alive requests), and which idle one to close
 //! when a new one arrives at the cap. A connection with a request in flight is never closed
-//! for a newcomer.
+//! for a newcomer. At shutdown, every connection is drained: it takes no new request and closes
+//! once those in flight are answered.
 
 use std::collections::HashMap;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -16,20 +17,30 @@ use http_body::{Body, Frame, SizeHint};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::protocol::Drain;
+
 /// One connection's activity, shared by its requests and its watchdog.
 pub(crate) struct Activity {
     /// Requests whose response is not fully sent yet.
     in_flight: AtomicUsize,
     /// When the connection last became idle, in milliseconds since the server started.
     idle_since_ms: AtomicU64,
-    /// Asks the watchdog to close the connection if it is idle.
+    /// Asks the watchdog to close the connection if it is idle, or to drain it.
     evict: Notify,
+    /// Set at shutdown: the connection is to finish its requests in flight and close.
+    draining: AtomicBool,
 }
 
 impl Activity {
     fn idle_since(&self, epoch: Instant) -> Option<Instant> {
         (self.in_flight.load(Ordering::Acquire) == 0)
             .then(|| epoch + Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire)))
+    }
+
+    /// Completes when the connection is asked to close (idle past the timeout, to make room,
+    /// or at shutdown): for the wait before it has a protocol.
+    pub(crate) fn asked_to_close(&self) -> tokio::sync::futures::Notified<'_> {
+        self.evict.notified()
     }
 
     /// Marks a request as started; the returned guard marks it finished when dropped.
@@ -61,6 +72,10 @@ pub(crate) struct Connections {
     epoch: Instant,
     next_id: AtomicU64,
     live: Mutex<HashMap<u64, Arc<Activity>>>,
+    /// Connections asked to drain that have not ended yet.
+    draining: AtomicUsize,
+    /// Told when the last draining connection ends.
+    drained: Notify,
 }
 
 /// What to do with a newly accepted connection.
@@ -79,6 +94,8 @@ impl Connections {
             epoch: Instant::now(),
             next_id: AtomicU64::new(0),
             live: Mutex::new(HashMap::new()),
+            draining: AtomicUsize::new(0),
+            drained: Notify::new(),
         }
     }
 
@@ -102,6 +119,7 @@ impl Connections {
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(self.now_ms()),
             evict: Notify::new(),
+            draining: AtomicBool::new(false),
         });
         live.insert(id, Arc::clone(&activity));
         Admission::Serve(id, activity)
@@ -128,7 +146,31 @@ impl Connections {
     }
 
     pub(crate) fn remove(&self, id: u64) {
-        self.live().remove(&id);
+        let removed = self.live().remove(&id);
+        if removed.is_some_and(|activity| activity.draining.load(Ordering::Acquire))
+            && self.draining.fetch_sub(1, Ordering::AcqRel) == 1
+        {
+            self.drained.notify_one();
+        }
+    }
+
+    /// Asks every connection held now to finish its requests in flight and close (one still
+    /// idle closes at once); completes when they all have. Connections admitted afterwards
+    /// are not waited for.
+    pub(crate) async fn drain(&self) {
+        {
+            let live = self.live();
+            self.draining.store(live.len(), Ordering::Release);
+            for activity in live.values() {
+                activity.draining.store(true, Ordering::Release);
+                activity.evict.notify_one();
+            }
+            if live.is_empty() {
+                return;
+            }
+        }
+        // `notify_one` keeps a permit when the last connection ends before this waits.
+        self.drained.notified().await;
     }
 
     /// How often [`sweep`](Self::sweep) should run: a quarter of the idle timeout, at most
@@ -150,12 +192,13 @@ impl Connections {
     }
 
     /// Runs `connection` until it ends, or until it is asked to close (by the sweep, or to
-    /// make room for a newcomer) while idle; then drops it, which closes the socket.
+    /// make room for a newcomer) while idle, then drops it, which closes the socket; asked to
+    /// drain, it is told to finish and runs until it does.
     pub(crate) fn watch<'a, F>(&'a self, activity: &'a Activity, connection: F) -> Watched<'a, F>
     where
-        F: std::future::Future,
+        F: Drain,
     {
-        Watched { connection, evicted: activity.evict.notified(), activity, epoch: self.epoch }
+        Watched { connection, evicted: activity.evict.notified(), activity, epoch: self.epoch, drained: false }
     }
 }
 
@@ -169,10 +212,11 @@ pin_project_lite::pin_project! {
         evicted: tokio::sync::futures::Notified<'a>,
         activity: &'a Activity,
         epoch: Instant,
+        drained: bool,
     }
 }
 
-impl<F: std::future::Future> std::future::Future for Watched<'_, F> {
+impl<F: Drain> std::future::Future for Watched<'_, F> {
     type Output = Option<F::Output>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -185,11 +229,15 @@ impl<F: std::future::Future> std::future::Future for Watched<'_, F> {
             if this.evicted.as_mut().poll(cx).is_pending() {
                 return Poll::Pending;
             }
-            if this.activity.idle_since(*this.epoch).is_some() {
+            if this.activity.draining.load(Ordering::Acquire) && !*this.drained {
+                tracing::debug!("draining a connection");
+                *this.drained = true;
+                this.connection.as_mut().drain();
+            } else if this.activity.idle_since(*this.epoch).is_some() {
                 tracing::debug!("closing an idle connection");
                 return Poll::Ready(None);
             }
-            // Asked while busy: listen again, and look at the connection once more.
+            // Asked while busy, or drained: listen again, and look at the connection once more.
             this.evicted.set(this.activity.evict.notified());
         }
     }
@@ -253,6 +301,99 @@ pub(crate) fn default_max_connections() -> usize {
 mod tests {
     use super::*;
 
+    pin_project_lite::pin_project! {
+        /// A connection for these tests: it ends when `end` does; draining it sends on
+        /// `on_drain`.
+        struct Stub<F> {
+            #[pin]
+            end: F,
+            on_drain: Option<tokio::sync::oneshot::Sender<()>>,
+        }
+    }
+
+    /// A connection that ends when `end` does, and ignores being drained.
+    fn stub<F: std::future::Future>(end: F) -> Stub<F> {
+        Stub { end, on_drain: None }
+    }
+
+    impl<F: std::future::Future> std::future::Future for Stub<F> {
+        type Output = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            self.project().end.poll(cx).map(|_| Ok(()))
+        }
+    }
+
+    impl<F: std::future::Future> Drain for Stub<F> {
+        fn drain(self: Pin<&mut Self>) {
+            if let Some(drained) = self.project().on_drain.take() {
+                let _ = drained.send(());
+            }
+        }
+    }
+
+    /// Serves a stub connection on its own task, which removes it at its end like the server's.
+    fn serve_stub(
+        connections: &Arc<Connections>,
+        id: u64,
+        activity: Arc<Activity>,
+        end: impl std::future::Future<Output = ()> + Send + 'static,
+        on_drain: tokio::sync::oneshot::Sender<()>,
+    ) -> tokio::task::JoinHandle<Option<Result<(), Box<dyn std::error::Error + Send + Sync>>>> {
+        let connections = Arc::clone(connections);
+        tokio::spawn(async move {
+            let ended = connections.watch(&activity, Stub { end, on_drain: Some(on_drain) }).await;
+            connections.remove(id);
+            ended
+        })
+    }
+
+    #[tokio::test]
+    async fn drain_finishes_the_connections_held_then_and_waits_for_each_to_end() {
+        use tokio::sync::oneshot;
+        let connections = Arc::new(Connections::new(8, Duration::from_secs(10)));
+        let Admission::Serve(idle_id, idle) = connections.admit() else { panic!() };
+        let Admission::Serve(busy_id, busy) = connections.admit() else { panic!() };
+        let guard = busy.begin(&connections);
+        // The idle one ends as soon as it is drained; the busy one once its request is answered.
+        let (drained_idle, idle_told) = oneshot::channel();
+        let idle_task = serve_stub(&connections, idle_id, idle, async { idle_told.await.unwrap() }, drained_idle);
+        let (drained_busy, busy_told) = oneshot::channel();
+        let (answer, answered) = oneshot::channel::<()>();
+        let busy_task = serve_stub(
+            &connections,
+            busy_id,
+            Arc::clone(&busy),
+            async move {
+                busy_told.await.unwrap();
+                answered.await.unwrap();
+            },
+            drained_busy,
+        );
+        let drain = tokio::spawn({
+            let connections = Arc::clone(&connections);
+            async move { connections.drain().await }
+        });
+        assert!(matches!(idle_task.await.unwrap(), Some(Ok(()))), "the idle connection is drained and ends");
+        // One admitted after the drain began is neither drained nor waited for.
+        let Admission::Serve(_, late) = connections.admit() else { panic!() };
+        assert!(!late.draining.load(Ordering::Acquire));
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!drain.is_finished() && !busy_task.is_finished(), "the busy connection still has a request");
+        answer.send(()).unwrap();
+        drop(guard);
+        assert!(matches!(busy_task.await.unwrap(), Some(Ok(()))));
+        tokio::time::timeout(Duration::from_secs(10), drain).await.expect("drained").unwrap();
+    }
+
+    #[tokio::test]
+    async fn draining_no_connection_is_done_at_once() {
+        let connections = Connections::new(8, Duration::from_secs(10));
+        tokio::time::timeout(Duration::from_secs(10), connections.drain()).await.expect("nothing to wait for");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_sweep_closes_a_connection_idle_past_the_timeout_and_never_a_busy_one() {
         let connections = Arc::new(Connections::new(4, Duration::from_secs(10)));
@@ -269,12 +410,12 @@ mod tests {
             })
         };
         let started = Instant::now();
-        let closed = connections.watch(&idle, std::future::pending::<()>()).await;
+        let closed = connections.watch(&idle, stub(std::future::pending::<()>())).await;
         assert!(closed.is_none(), "an idle connection is closed");
         let waited = started.elapsed();
         assert!(waited >= Duration::from_secs(10) && waited <= Duration::from_millis(11_000), "{waited:?}");
 
-        let finished = connections.watch(&busy, tokio::time::sleep(Duration::from_secs(60))).await;
+        let finished = connections.watch(&busy, stub(tokio::time::sleep(Duration::from_secs(60)))).await;
         assert!(finished.is_some(), "a connection with a request in flight runs to its end");
         drop(guard);
         sweeper.abort();
@@ -289,7 +430,7 @@ mod tests {
         let _guard = busy.begin(&connections);
         // A third connection asks the oldest idle one to close.
         let Admission::Serve(_, _third) = connections.admit() else { panic!() };
-        let closed = connections.watch(&oldest, std::future::pending::<()>());
+        let closed = connections.watch(&oldest, stub(std::future::pending::<()>()));
         assert!(tokio::time::timeout(Duration::from_millis(1), closed).await.unwrap().is_none());
         connections.remove(first);
         // With every connection busy, a newcomer is refused.

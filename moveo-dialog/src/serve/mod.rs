@@ -14,6 +14,7 @@ pub(crate) mod body;
 mod connections;
 pub(crate) mod guard;
 pub(crate) mod pipeline;
+mod protocol;
 mod quota;
 mod rejection;
 mod server;

@@ -15,15 +15,14 @@ use bytes::{Buf, Bytes};
 use http::{Request, Response};
 use http_body::Frame;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
 use super::body::{BodyBudget, CALL_LIMITS, CallLimits, healthz};
 use super::connections::{Activity, Admission, Connections, GuardedBody, default_max_connections};
+use super::protocol::{Builders, Protocol};
 use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody};
 
@@ -35,7 +34,7 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Body bytes held in memory at once, over all requests: 64 MiB.
 pub const DEFAULT_BODY_BUDGET: usize = 64 * 1024 * 1024;
 /// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
-const HTTP2_KEEP_ALIVE: (Duration, Duration) = (Duration::from_secs(20), Duration::from_secs(10));
+pub(crate) const HTTP2_KEEP_ALIVE: (Duration, Duration) = (Duration::from_secs(20), Duration::from_secs(10));
 /// How long shutdown waits for requests in flight.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
@@ -356,18 +355,9 @@ where
             }
             None => tracing::info!(address = %local, service = std::any::type_name::<S>(), "serving"),
         }
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // No per-request header timer in hyper: the idle sweep (`Connections`) already closes a
-        // connection whose head trickles in, with one timer for the whole server.
-        builder.http1().header_read_timeout(None);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .keep_alive_interval(HTTP2_KEEP_ALIVE.0)
-            .keep_alive_timeout(HTTP2_KEEP_ALIVE.1);
         let service = self.service;
         let shared = Arc::new(Shared {
-            builder,
+            builders: Builders::new(),
             #[cfg(feature = "tls")]
             idle_timeout: self.header_read_timeout,
             #[cfg(feature = "tls")]
@@ -400,12 +390,11 @@ where
                 }
             }))
         };
-        let graceful = GracefulShutdown::new();
         let mut signal = std::pin::pin!(signal);
         loop {
             tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer, Some(graceful.watcher())),
+                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer),
                     Err(err) => accept_failed(&shared, err).await,
                 },
                 () = &mut signal => break,
@@ -413,7 +402,7 @@ where
         }
         shared.shutting_down.store(true, Ordering::SeqCst);
         tracing::info!(grace_period_ms = self.grace_period.as_millis() as u64, "shutting down");
-        let drained = graceful.shutdown();
+        let drained = shared.connections.drain();
         let mut drained = std::pin::pin!(drained);
         let grace = tokio::time::sleep(self.grace_period);
         let mut grace = std::pin::pin!(grace);
@@ -428,7 +417,7 @@ where
                     break;
                 }
                 accepted = listener.accept() => match accepted {
-                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer, None),
+                    Ok((stream, peer)) => spawn_connection(&shared, &service, stream, peer),
                     Err(err) => accept_failed(&shared, err).await,
                 },
             }
@@ -460,7 +449,7 @@ impl Drop for AbortOnDrop {
 }
 
 struct Shared {
-    builder: auto::Builder<TokioExecutor>,
+    builders: Builders,
     #[cfg(feature = "tls")]
     idle_timeout: Duration,
     #[cfg(feature = "tls")]
@@ -476,7 +465,6 @@ fn spawn_connection<S: HttpService>(
     service: &S,
     stream: TcpStream,
     peer: SocketAddr,
-    watcher: Option<Watcher>,
 ) {
     let (id, activity) = match shared.connections.admit() {
         Admission::Serve(id, activity) => (id, activity),
@@ -493,11 +481,18 @@ fn spawn_connection<S: HttpService>(
         if let Some(tls) = &shared.tls {
             // Boxed: a TLS connection's state (the handshake, the session) is several times a
             // plain one's, and every plain connection's task would be as large without it.
-            Box::pin(serve_tls(&shared, tls, service, &activity, stream, peer, watcher)).await;
+            Box::pin(serve_tls(&shared, tls, service, &activity, stream, peer)).await;
             shared.connections.remove(id);
             return;
         }
-        serve_any(&shared, service, &activity, TokioIo::new(stream), peer, watcher).await;
+        // Until its first bytes arrive, only the idle timeout (or shutdown) ends a connection.
+        let protocol = tokio::select! {
+            protocol = Protocol::peek(&stream) => protocol,
+            () = activity.asked_to_close() => None,
+        };
+        if let Some(protocol) = protocol {
+            serve_any(&shared, service, &activity, TokioIo::new(stream), protocol, peer).await;
+        }
         shared.connections.remove(id);
     });
 }
@@ -513,10 +508,12 @@ async fn serve_tls<S: HttpService>(
     activity: &Arc<Activity>,
     stream: TcpStream,
     peer: SocketAddr,
-    watcher: Option<Watcher>,
 ) {
     match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
-        Ok(Ok(stream)) => serve_any(shared, service, activity, TokioIo::new(stream), peer, watcher).await,
+        Ok(Ok(stream)) => {
+            let protocol = Protocol::of_alpn(stream.get_ref().1.alpn_protocol());
+            serve_any(shared, service, activity, TokioIo::new(stream), protocol, peer).await;
+        }
         Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
@@ -535,8 +532,8 @@ async fn serve_any<S, I>(
     service: S,
     activity: &Arc<Activity>,
     io: I,
+    protocol: Protocol,
     peer: SocketAddr,
-    watcher: Option<Watcher>,
 ) where
     S: HttpService,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -549,14 +546,14 @@ async fn serve_any<S, I>(
             let router = router.clone();
             async move { own(router.answer(request).await) }
         };
-        return serve_io(shared, answer, activity, io, peer, watcher).await;
+        return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
         let answer = move |request| {
             let receiver = receiver.clone();
             async move { own(receiver.answer(request).await) }
         };
-        return serve_io(shared, answer, activity, io, peer, watcher).await;
+        return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     let answer = move |request| {
         let service = service.clone();
@@ -567,7 +564,7 @@ async fn serve_any<S, I>(
             }
         }
     };
-    serve_io(shared, answer, activity, io, peer, watcher).await;
+    serve_io(shared, answer, activity, io, protocol, peer).await;
 }
 
 /// Serves one connection's requests, each through `answer`, until it ends, goes idle past the
@@ -577,8 +574,8 @@ async fn serve_io<A, F, B, I>(
     answer: A,
     activity: &Arc<Activity>,
     io: I,
+    protocol: Protocol,
     peer: SocketAddr,
-    watcher: Option<Watcher>,
 ) where
     A: Fn(Request<Incoming>) -> F + Clone + Send + 'static,
     F: Future<Output = Result<Response<ServerBody<B>>, BoxError>> + Send + 'static,
@@ -607,13 +604,8 @@ async fn serve_io<A, F, B, I>(
             Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, guard)))
         }
     });
-    let connection = shared.builder.serve_connection(io, service).into_owned();
-    let connections = &shared.connections;
-    let result = match watcher {
-        Some(watcher) => connections.watch(activity, watcher.watch(connection)).await,
-        None => connections.watch(activity, connection).await,
-    };
-    if let Some(Err(err)) = result {
+    let connection = shared.builders.serve(protocol, io, service);
+    if let Some(Err(err)) = shared.connections.watch(activity, connection).await {
         tracing::debug!(error = %err, %peer, "connection ended with an error");
     }
 }
