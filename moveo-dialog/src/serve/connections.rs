@@ -29,6 +29,9 @@ pub(crate) struct Activity {
     evict: Notify,
     /// Set at shutdown: the connection is to finish its requests in flight and close.
     draining: AtomicBool,
+    /// Set when it is asked to close to make room; cleared if it was busy by then. A burst of
+    /// newcomers at the cap each make a different connection close, not all the same one.
+    making_room: AtomicBool,
 }
 
 impl Activity {
@@ -120,6 +123,7 @@ impl Connections {
             idle_since_ms: AtomicU64::new(self.now_ms()),
             evict: Notify::new(),
             draining: AtomicBool::new(false),
+            making_room: AtomicBool::new(false),
         });
         live.insert(id, Arc::clone(&activity));
         Admission::Serve(id, activity)
@@ -134,10 +138,12 @@ impl Connections {
     fn evict_oldest_idle(live: &HashMap<u64, Arc<Activity>>, epoch: Instant) -> bool {
         let oldest = live
             .values()
+            .filter(|activity| !activity.making_room.load(Ordering::Acquire))
             .filter_map(|activity| activity.idle_since(epoch).map(|since| (since, activity)))
             .min_by_key(|(since, _)| *since);
         match oldest {
             Some((_, activity)) => {
+                activity.making_room.store(true, Ordering::Release);
                 activity.evict.notify_one();
                 true
             }
@@ -237,7 +243,9 @@ impl<F: Drain> std::future::Future for Watched<'_, F> {
                 tracing::debug!("closing an idle connection");
                 return Poll::Ready(None);
             }
-            // Asked while busy, or drained: listen again, and look at the connection once more.
+            // Asked while busy, or drained: listen again (and be one that can make room again),
+            // and look at the connection once more.
+            this.activity.making_room.store(false, Ordering::Release);
             this.evicted.set(this.activity.evict.notified());
         }
     }
@@ -346,6 +354,25 @@ mod tests {
             connections.remove(id);
             ended
         })
+    }
+
+    /// Whether `activity` has been asked to close (a permit is waiting).
+    fn asked(activity: &Activity) -> bool {
+        let asked = std::pin::pin!(activity.asked_to_close());
+        asked.poll(&mut Context::from_waker(std::task::Waker::noop())).is_ready()
+    }
+
+    #[test]
+    fn a_burst_of_newcomers_at_the_cap_makes_as_many_idle_connections_close() {
+        let connections = Connections::new(3, Duration::from_secs(10));
+        let Admission::Serve(_, first) = connections.admit() else { panic!() };
+        let Admission::Serve(_, second) = connections.admit() else { panic!() };
+        let Admission::Serve(_, third) = connections.admit() else { panic!() };
+        // Two newcomers before any closed connection's task has run: two different ones close.
+        let Admission::Serve(_, _fourth) = connections.admit() else { panic!() };
+        let Admission::Serve(_, _fifth) = connections.admit() else { panic!() };
+        let asked: Vec<bool> = [&first, &second, &third].map(|activity| asked(activity)).to_vec();
+        assert_eq!(asked.iter().filter(|asked| **asked).count(), 2, "{asked:?}");
     }
 
     #[tokio::test]

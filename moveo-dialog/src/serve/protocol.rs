@@ -97,12 +97,7 @@ impl Builders {
     }
 
     /// The connection that serves `io` with `service` in `protocol`.
-    pub(crate) fn serve<I, S, B>(
-        &self,
-        protocol: Protocol,
-        io: I,
-        service: S,
-    ) -> HyperConnection<'_, I, S>
+    pub(crate) fn serve<I, S, B>(&self, protocol: Protocol, io: I, service: S) -> HyperConnection<'_, I, S>
     where
         S: hyper::service::Service<http::Request<hyper::body::Incoming>, Response = http::Response<B>>,
         S::Error: Into<BoxError>,

@@ -460,12 +460,7 @@ struct Shared {
     budget: BodyBudget,
 }
 
-fn spawn_connection<S: HttpService>(
-    shared: &Arc<Shared>,
-    service: &S,
-    stream: TcpStream,
-    peer: SocketAddr,
-) {
+fn spawn_connection<S: HttpService>(shared: &Arc<Shared>, service: &S, stream: TcpStream, peer: SocketAddr) {
     let (id, activity) = match shared.connections.admit() {
         Admission::Serve(id, activity) => (id, activity),
         Admission::Full => {
