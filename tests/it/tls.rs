@@ -1,7 +1,8 @@
 //! HTTPS served directly (issue 18), over loopback with certificates made in the test: a signed
 //! call over HTTP/1.1 and HTTP/2 (ALPN) through a client that trusts only that certificate, a
-//! reload that swaps the certificate for new connections, a stalled handshake closed, plain HTTP
-//! to the TLS port not hanging, and a mismatched key refused at start-up.
+//! reload that swaps the certificate for new connections, a client that names no ALPN protocol
+//! served HTTP/1.1, a stalled handshake closed, plain HTTP to the TLS port not hanging, and a
+//! mismatched key refused at start-up.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -220,5 +221,47 @@ async fn sighup_reads_the_certificate_files_again() {
     assert!(swapped, "after SIGHUP, new connections get the new certificate");
     assert!(child.try_wait().unwrap().is_none(), "SIGHUP does not stop the server");
     child.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&files);
+}
+
+#[tokio::test]
+async fn a_tls_client_that_names_no_protocol_is_served_http1() {
+    let made = make_cert(4);
+    let files = dir("no-alpn");
+    let (cert, key) = write(&files, &made);
+    let server = TestServer::start(Server::new(router()).tls(Tls::from_pem_files(cert, key).unwrap())).await;
+
+    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+    roots.add(made.der.clone().into()).unwrap();
+    let provider = std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    assert!(config.alpn_protocols.is_empty(), "no ALPN");
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(server.addr).await.unwrap();
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut stream = connector.connect(name, tcp).await.unwrap();
+    assert_eq!(stream.get_ref().1.alpn_protocol(), None);
+
+    let body = call_body(None, &[]);
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        sign(&Secret::new(TOKEN), &body),
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap();
+    // A peer that closes without close_notify is a clean end here: the whole answer is in.
+    if let Err(err) = read {
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("over TLS"), "{answer}");
     let _ = std::fs::remove_dir_all(&files);
 }
