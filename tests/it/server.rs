@@ -667,3 +667,42 @@ async fn shutdown_drains_an_http2_connection_after_its_call_in_flight() {
     let finished = tokio::time::timeout(Duration::from_secs(30), &mut server.task).await;
     assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
 }
+
+#[tokio::test]
+async fn shutdown_closes_idle_and_silent_connections_at_once() {
+    // A grace period and an idle timeout far longer than the test: the server ends because the
+    // drain closed its connections.
+    let mut server = TestServer::start(
+        Server::new(base().fallback(|| named("idle")))
+            .grace_period(Duration::from_secs(600))
+            .header_read_timeout(Duration::from_secs(600)),
+    )
+    .await;
+    let body = call_body(None, &[]);
+    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(TOKEN), &body);
+    // A keep-alive HTTP/1.1 connection, idle after one call.
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    idle.write_all(head.as_bytes()).await.unwrap();
+    idle.write_all(&body).await.unwrap();
+    assert!(read_http1_response(&mut idle).await.starts_with("HTTP/1.1 200"));
+    // A connection that has sent nothing, and one with half an HTTP/2 preface.
+    let silent = TcpStream::connect(server.addr).await.unwrap();
+    let mut partial = TcpStream::connect(server.addr).await.unwrap();
+    partial.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
+    // The server has accepted all three once /healthz answers on a fourth.
+    let health = send(server.addr, Request::get("/healthz").header("host", "x").body(Full::new(Bytes::new())).unwrap());
+    assert_eq!(health.await.status, StatusCode::OK);
+
+    server.shutdown();
+    let finished = tokio::time::timeout(Duration::from_secs(30), &mut server.task).await;
+    assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
+    for mut stream in [idle, silent, partial] {
+        let mut buffer = [0u8; 64];
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer)).await.unwrap();
+        assert!(matches!(read, Ok(0) | Err(_)), "closed by the server: {read:?}");
+    }
+}
