@@ -1,8 +1,6 @@
 //! The checks every endpoint runs before it reads a body (method, content type, encoding and
 //! declared size), then the body itself under a size limit and a timeout.
 
-use std::future::Future;
-use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +8,7 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use super::deadline::ready_or_by;
 use super::quota::{Quota, Share};
 use super::rejection::{Rejection, ResponseBody, json_response};
 
@@ -142,13 +141,9 @@ where
 {
     // A body already in the connection's buffer is read on the first poll: the timer (and its
     // clock read) is set up only for one that has to be waited for.
-    let mut collect = std::pin::pin!(Limited::new(body, limit).collect());
-    let read = match std::future::poll_fn(|cx| Poll::Ready(collect.as_mut().poll(cx))).await {
-        Poll::Ready(read) => read,
-        Poll::Pending => match tokio::time::timeout(timeout, collect).await {
-            Ok(read) => read,
-            Err(_) => return Err(Rejection::body_timeout()),
-        },
+    let collect = Limited::new(body, limit).collect();
+    let Some(read) = ready_or_by(collect, || tokio::time::Instant::now() + timeout).await else {
+        return Err(Rejection::body_timeout());
     };
     match read {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -160,7 +155,7 @@ where
 #[cfg(test)]
 mod tests {
     use std::pin::Pin;
-    use std::task::Context;
+    use std::task::{Context, Poll};
 
     use http_body::Frame;
     use http_body_util::Full;

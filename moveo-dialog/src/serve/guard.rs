@@ -9,6 +9,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use super::deadline::ready_or_by;
+
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -65,14 +67,9 @@ pub(crate) async fn guarded<T, E>(
     };
     // Most handlers finish on their first poll: the deadline's timer is set up only for one
     // that has to wait, and counts from the handler's start, first poll included.
-    let started = tokio::time::Instant::now();
-    let mut future = CatchUnwind(future);
-    let ended = match std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut future).poll(cx))).await {
-        Poll::Ready(ended) => ended,
-        Poll::Pending => match tokio::time::timeout_at(started + deadline, future).await {
-            Ok(ended) => ended,
-            Err(_) => return Outcome::Late,
-        },
+    let by = tokio::time::Instant::now() + deadline;
+    let Some(ended) = ready_or_by(CatchUnwind(future), || by).await else {
+        return Outcome::Late;
     };
     match ended {
         Ok(value) => Outcome::Done(value),

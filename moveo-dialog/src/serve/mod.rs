@@ -12,6 +12,7 @@
 mod address;
 pub(crate) mod body;
 mod connections;
+mod deadline;
 pub(crate) mod guard;
 pub(crate) mod pipeline;
 mod protocol;

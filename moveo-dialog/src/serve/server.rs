@@ -33,8 +33,6 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 4096;
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Body bytes held in memory at once, over all requests: 64 MiB.
 pub const DEFAULT_BODY_BUDGET: usize = 64 * 1024 * 1024;
-/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
-pub(crate) const HTTP2_KEEP_ALIVE: (Duration, Duration) = (Duration::from_secs(20), Duration::from_secs(10));
 /// How long shutdown waits for requests in flight.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
