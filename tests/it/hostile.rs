@@ -14,12 +14,11 @@ use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
 use moveo_dialog::events::{Event, EventsReceiver};
-use moveo_dialog::verify::{Secret, sign};
 use moveo_dialog::{Reply, Router, Server};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TOKEN, TestServer, call_body, post_signed, send, signed_post};
+use crate::support::{TOKEN, TestServer, call_body, post_signed, send, signed_post, signed_raw_to};
 
 async fn fast() -> Reply {
     Reply::text("fast")
@@ -73,19 +72,6 @@ async fn raw_status(addr: SocketAddr, bytes: &[u8]) -> Option<u16> {
 
 fn signed_raw(body: &[u8], extra_headers: &str) -> Vec<u8> {
     signed_raw_to("/webhook", TOKEN, body, extra_headers)
-}
-
-/// A raw HTTP/1.1 POST of `body` to `path`, signed with `key`, with `extra_headers`.
-fn signed_raw_to(path: &str, key: &str, body: &[u8], extra_headers: &str) -> Vec<u8> {
-    let mut raw = format!(
-        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
-         x-moveo-signature: {}\r\ncontent-length: {}\r\n{extra_headers}\r\n",
-        sign(&Secret::new(key), body),
-        body.len()
-    )
-    .into_bytes();
-    raw.extend_from_slice(body);
-    raw
 }
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {

@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::fixtures;
-use crate::support::{TOKEN, TestServer, call_body, post_signed, send, send_h2, signed_post};
+use crate::support::{TOKEN, TestServer, call_body, post_signed, send, send_h2, signed_post, signed_raw_to};
 
 fn base() -> Router {
     Router::new().verify_token(TOKEN)
@@ -600,18 +600,12 @@ async fn read_http1_response(stream: &mut TcpStream) -> String {
 async fn a_connection_whose_first_bytes_arrive_in_pieces_is_served_in_its_protocol() {
     let server = start(base().fallback(|| named("pieces"))).await;
     // HTTP/1.1 whose first segment is `P`, as the HTTP/2 preface also begins.
-    let body = call_body(None, &[]);
-    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(TOKEN), &body);
-    let head = format!(
-        "OST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
+    let call = signed_raw_to("/webhook", TOKEN, &call_body(None, &[]), "");
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    stream.write_all(b"P").await.unwrap();
+    stream.write_all(&call[..1]).await.unwrap();
     stream.flush().await.unwrap();
     tokio::task::yield_now().await;
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&body).await.unwrap();
+    stream.write_all(&call[1..]).await.unwrap();
     let answer = read_http1_response(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("pieces"), "{answer}");
@@ -678,16 +672,9 @@ async fn shutdown_closes_idle_and_silent_connections_at_once() {
             .header_read_timeout(Duration::from_secs(600)),
     )
     .await;
-    let body = call_body(None, &[]);
-    let signature = moveo_dialog::verify::sign(&moveo_dialog::verify::Secret::new(TOKEN), &body);
     // A keep-alive HTTP/1.1 connection, idle after one call.
     let mut idle = TcpStream::connect(server.addr).await.unwrap();
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {signature}\r\ncontent-length: {}\r\n\r\n",
-        body.len()
-    );
-    idle.write_all(head.as_bytes()).await.unwrap();
-    idle.write_all(&body).await.unwrap();
+    idle.write_all(&signed_raw_to("/webhook", TOKEN, &call_body(None, &[]), "")).await.unwrap();
     assert!(read_http1_response(&mut idle).await.starts_with("HTTP/1.1 200"));
     // A connection that has sent nothing, and one with half an HTTP/2 preface.
     let silent = TcpStream::connect(server.addr).await.unwrap();

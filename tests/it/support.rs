@@ -98,6 +98,20 @@ pub(crate) async fn send_h2(addr: SocketAddr, request: Request<Full<Bytes>>) -> 
     Answer { status: parts.status, headers: parts.headers, body }
 }
 
+/// A raw HTTP/1.1 POST of `body` to `path`, signed with `key`, with `extra_headers` (each line
+/// ending in `\r\n`).
+pub(crate) fn signed_raw_to(path: &str, key: &str, body: &[u8], extra_headers: &str) -> Vec<u8> {
+    let mut raw = format!(
+        "POST {path} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n\
+         x-moveo-signature: {}\r\ncontent-length: {}\r\n{extra_headers}\r\n",
+        sign(&Secret::new(key), body),
+        body.len()
+    )
+    .into_bytes();
+    raw.extend_from_slice(body);
+    raw
+}
+
 /// A POST of `body`, signed with `token` as Moveo signs it, with Moveo's headers.
 pub(crate) fn signed_post(path: &str, token: &str, body: &[u8]) -> Request<Full<Bytes>> {
     Request::post(path)

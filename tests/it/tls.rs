@@ -14,7 +14,7 @@ use rcgen::{CertificateParams, KeyPair, SerialNumber};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::{TOKEN, TestServer, call_body};
+use crate::support::{TOKEN, TestServer, call_body, signed_raw_to};
 
 struct Made {
     cert_pem: String,
@@ -246,14 +246,7 @@ async fn a_tls_client_that_names_no_protocol_is_served_http1() {
     let mut stream = connector.connect(name, tcp).await.unwrap();
     assert_eq!(stream.get_ref().1.alpn_protocol(), None);
 
-    let body = call_body(None, &[]);
-    let head = format!(
-        "POST /webhook HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\nx-moveo-signature: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-        sign(&Secret::new(TOKEN), &body),
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(&body).await.unwrap();
+    stream.write_all(&signed_raw_to("/webhook", TOKEN, &call_body(None, &[]), "connection: close\r\n")).await.unwrap();
     let mut answer = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap();
     // A peer that closes without close_notify is a clean end here: the whole answer is in.
