@@ -7,7 +7,9 @@
 //! - `route`: a whole call in-process (`tower::Service`, no socket) to a router whose node handler
 //!   does nothing: verify, decode, route, answer;
 //! - `extract`: the same call to the erasmus example (`Context<Trip>` and its reply): its
-//!   difference from `route` is extraction, the handler and the reply;
+//!   difference from `route` is extraction, the handler and the reply; `extract/baseline` is the
+//!   baseline's whole answer served the same way (a `tower::service_fn` collecting the body,
+//!   the same bytes answered), so the difference is the framework's own cost per call;
 //! - `serialise`: the spec's full reply built and serialised, and the erasmus reply beside the
 //!   baseline's derived one;
 //! - `clock`: one `Instant::now()`, the cost of a clock read that callgrind does not show.
@@ -18,7 +20,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use moveo_dialog::verify::{Secret, Verifier, sign};
 use moveo_dialog::{DialogRequest, Reply, Router};
 use moveo_dialog_benches::same_work::{self, Key};
@@ -74,7 +76,32 @@ fn in_process(c: &mut Criterion) {
         response
     };
     c.bench_function("route", |b| b.iter(|| answer(&empty)));
-    c.bench_function("extract", |b| b.iter(|| answer(&erasmus)));
+    let key = std::sync::Arc::new(Key::new(TOKEN.as_bytes()));
+    let baseline = tower::service_fn(move |request: http::Request<Full<Bytes>>| {
+        let key = std::sync::Arc::clone(&key);
+        async move {
+            let (head, body) = request.into_parts();
+            let body = body.collect().await.map_err(|never| match never {})?.to_bytes();
+            let (status, reply) = same_work::answer(&key, &head.headers, &body);
+            let mut response = http::Response::new(Full::new(Bytes::from(reply)));
+            *response.status_mut() = status;
+            response
+                .headers_mut()
+                .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+            Ok::<_, std::convert::Infallible>(response)
+        }
+    });
+    let framework = runtime.block_on(erasmus.clone().oneshot(call(&headers))).expect("infallible");
+    let by_hand = runtime.block_on(baseline.clone().oneshot(call(&headers))).expect("infallible");
+    let framework = runtime.block_on(framework.into_body().collect()).map(|body| body.to_bytes());
+    let by_hand = runtime.block_on(by_hand.into_body().collect()).map(|body| body.to_bytes());
+    assert_eq!(framework.ok(), by_hand.ok(), "the same bytes");
+    let mut group = c.benchmark_group("extract");
+    group.bench_function("erasmus", |b| b.iter(|| answer(&erasmus)));
+    group.bench_function("baseline", |b| {
+        b.iter(|| runtime.block_on(baseline.clone().oneshot(call(&headers))).expect("infallible"))
+    });
+    group.finish();
 }
 
 fn erasmus_reply(destination: &str, months: f64, expenses: f64) -> Vec<u8> {
