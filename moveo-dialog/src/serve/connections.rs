@@ -26,7 +26,7 @@ pub(crate) struct Activity {
     /// When the connection last became idle, in milliseconds since the server started.
     idle_since_ms: AtomicU64,
     /// Asks the watchdog to close the connection if it is idle, or to drain it.
-    evict: Notify,
+    evict: CloseRequest,
     /// Set at shutdown: the connection is to finish its requests in flight and close.
     draining: AtomicBool,
     /// Set when it is asked to close to make room; cleared if it was busy by then. A burst of
@@ -42,14 +42,54 @@ impl Activity {
 
     /// Completes when the connection is asked to close (idle past the timeout, to make room,
     /// or at shutdown): for the wait before it has a protocol.
-    pub(crate) fn asked_to_close(&self) -> tokio::sync::futures::Notified<'_> {
-        self.evict.notified()
+    pub(crate) fn asked_to_close(&self) -> impl std::future::Future<Output = ()> + '_ {
+        let mut registered = None;
+        std::future::poll_fn(move |cx| self.evict.poll_asked(cx, &mut registered))
     }
 
     /// Marks a request as started; the returned guard marks it finished when dropped.
     pub(crate) fn begin(self: &Arc<Self>, connections: &Arc<Connections>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         RequestGuard { activity: Arc::clone(self), connections: Arc::clone(connections) }
+    }
+}
+
+/// A request to close one connection, to its task: like a `Notify` with one waiter and one
+/// permit, but a wake of the task that was not asked costs an atomic load, not a lock.
+#[derive(Default)]
+struct CloseRequest {
+    asked: AtomicBool,
+    waker: atomic_waker::AtomicWaker,
+}
+
+impl CloseRequest {
+    /// Asks (the request is kept until the task takes it).
+    fn ask(&self) {
+        self.asked.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Ready, taking the request, once asked; `registered` is the waker this task last left
+    /// (it is left again only when the task's waker changed, or after a request was taken).
+    fn poll_asked(&self, cx: &mut Context<'_>, registered: &mut Option<std::task::Waker>) -> Poll<()> {
+        if !self.take() {
+            if registered.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            self.waker.register(cx.waker());
+            *registered = Some(cx.waker().clone());
+            if !self.take() {
+                return Poll::Pending;
+            }
+        }
+        // `ask` took the waker to wake it: leave it again on the next wait.
+        *registered = None;
+        Poll::Ready(())
+    }
+
+    /// Takes the request, if there is one (an atomic load when there is none).
+    fn take(&self) -> bool {
+        self.asked.load(Ordering::Acquire) && self.asked.swap(false, Ordering::AcqRel)
     }
 }
 
@@ -121,7 +161,7 @@ impl Connections {
         let activity = Arc::new(Activity {
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(self.now_ms()),
-            evict: Notify::new(),
+            evict: CloseRequest::default(),
             draining: AtomicBool::new(false),
             making_room: AtomicBool::new(false),
         });
@@ -145,7 +185,7 @@ impl Connections {
         match oldest {
             Some((_, activity)) => {
                 activity.making_room.store(true, Ordering::Release);
-                activity.evict.notify_one();
+                activity.evict.ask();
                 true
             }
             None => false,
@@ -170,7 +210,7 @@ impl Connections {
             self.draining.store(live.len(), Ordering::Release);
             for activity in live.values() {
                 activity.draining.store(true, Ordering::Release);
-                activity.evict.notify_one();
+                activity.evict.ask();
             }
             if live.is_empty() {
                 return;
@@ -193,7 +233,7 @@ impl Connections {
         let now = Instant::now();
         for activity in self.live().values() {
             if activity.idle_since(self.epoch).is_some_and(|since| since + self.idle_timeout <= now) {
-                activity.evict.notify_one();
+                activity.evict.ask();
             }
         }
     }
@@ -205,7 +245,7 @@ impl Connections {
     where
         F: Drain,
     {
-        Watched { connection, evicted: activity.evict.notified(), activity, epoch: self.epoch, drained: false }
+        Watched { connection, registered: None, activity, epoch: self.epoch, drained: false }
     }
 }
 
@@ -215,8 +255,8 @@ pin_project_lite::pin_project! {
     pub(crate) struct Watched<'a, F> {
         #[pin]
         connection: F,
-        #[pin]
-        evicted: tokio::sync::futures::Notified<'a>,
+        // The waker left with the connection's close request.
+        registered: Option<std::task::Waker>,
         activity: &'a Activity,
         epoch: Instant,
         drained: bool,
@@ -233,7 +273,7 @@ impl<F: Drain> std::future::Future for Watched<'_, F> {
             if let Poll::Ready(output) = this.connection.as_mut().poll(cx) {
                 return Poll::Ready(Some(output));
             }
-            if this.evicted.as_mut().poll(cx).is_pending() {
+            if this.activity.evict.poll_asked(cx, this.registered).is_pending() {
                 return Poll::Pending;
             }
             if this.activity.draining.load(Ordering::Acquire) && !*this.drained {
@@ -247,7 +287,6 @@ impl<F: Drain> std::future::Future for Watched<'_, F> {
             // Asked while busy, or drained: listen again (and be one that can make room again),
             // and look at the connection once more.
             this.activity.making_room.store(false, Ordering::Release);
-            this.evicted.set(this.activity.evict.notified());
         }
     }
 }
@@ -361,6 +400,48 @@ mod tests {
     fn asked(activity: &Activity) -> bool {
         let asked = std::pin::pin!(activity.asked_to_close());
         asked.poll(&mut Context::from_waker(std::task::Waker::noop())).is_ready()
+    }
+
+    /// Counts its wakes.
+    struct Wakes(AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// A close request is kept until taken, wakes the task that waits for it, and is taken
+    /// once: one asked while the last was being taken is not lost.
+    #[test]
+    fn a_close_request_wakes_its_task_and_is_taken_once() {
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(Arc::clone(&wakes));
+        let mut cx = Context::from_waker(&waker);
+        let request = CloseRequest::default();
+        let mut registered = None;
+        assert!(request.poll_asked(&mut cx, &mut registered).is_pending());
+        assert!(request.poll_asked(&mut cx, &mut registered).is_pending(), "a wake that was not a request");
+        request.ask();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the waiting task is woken");
+        assert!(request.poll_asked(&mut cx, &mut registered).is_ready());
+        assert!(request.poll_asked(&mut cx, &mut registered).is_pending(), "taken once");
+        request.ask();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2, "waiting again, the task is woken again");
+        request.ask();
+        assert!(request.poll_asked(&mut cx, &mut registered).is_ready());
+        assert!(request.poll_asked(&mut cx, &mut registered).is_pending(), "two asks before a wait are one");
+        // Asked before anyone waits: ready on the first wait, as a stored permit.
+        let early = CloseRequest::default();
+        early.ask();
+        assert!(early.poll_asked(&mut cx, &mut None).is_ready());
+        // A task whose waker changed leaves its new one.
+        let other = Arc::new(Wakes(AtomicUsize::new(0)));
+        let other_waker = std::task::Waker::from(Arc::clone(&other));
+        let mut other_cx = Context::from_waker(&other_waker);
+        assert!(request.poll_asked(&mut other_cx, &mut registered).is_pending());
+        request.ask();
+        assert_eq!(other.0.load(Ordering::SeqCst), 1, "the newest waker is the one woken");
     }
 
     #[tokio::test(start_paused = true)]
