@@ -16,15 +16,16 @@ use super::view::RequestView;
 use crate::reply::Reply;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
-use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
+use crate::serve::{Rejection, RemoteAddr, ResponseBody, ServeError, Startup, json_response};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-pipeline::impl_service!(Router, |router, request| router.answer(request).await);
+pipeline::impl_service!(Router, |router, request| router.answer(request, None).await);
 
 impl Router {
     /// Answers one call: a nested router's when its prefix matches, else this router's own.
-    pub(crate) async fn answer<B>(self, request: Request<B>) -> Response<ResponseBody>
+    /// `peer`: the caller's address, when the server gives it in place.
+    pub(crate) async fn answer<B>(self, request: Request<B>, peer: Option<RemoteAddr>) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
@@ -46,7 +47,6 @@ impl Router {
         {
             return metrics.answer(&request);
         }
-        let started = Instant::now();
         let headers = request.headers();
         let span = tracing::debug_span!(
             "dialog_webhook",
@@ -56,13 +56,20 @@ impl Router {
             status = tracing::field::Empty,
             latency_us = tracing::field::Empty,
         );
+        // The latency is read only for the metrics or an enabled span: two clock reads a call.
+        #[cfg(feature = "metrics")]
+        let timed = inner.metrics.is_some() || !span.is_disabled();
+        #[cfg(not(feature = "metrics"))]
+        let timed = !span.is_disabled();
+        let started = timed.then(Instant::now);
         // A disabled span (the usual case in production) is not worth a wrapper around the call;
         // an enabled one is boxed, or this future would hold room for both forms of the call.
         let (label, response) = if span.is_disabled() {
-            pipeline::run(Arc::clone(&inner), request).await
+            pipeline::run(Arc::clone(&inner), request, peer).await
         } else {
-            Box::pin(pipeline::run(Arc::clone(&inner), request).instrument(span.clone())).await
+            Box::pin(pipeline::run(Arc::clone(&inner), request, peer).instrument(span.clone())).await
         };
+        let Some(started) = started else { return response };
         let status = response.status().as_u16();
         let elapsed = started.elapsed();
         if !span.is_disabled() {
@@ -152,11 +159,13 @@ impl Endpoint for Inner {
     }
 
     async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Arc<str>, Response<ResponseBody>) {
-        let Admitted { parts, body, verified, decoded: Routed { handler, label, context } } = call;
+        let Admitted { parts, peer, body, verified, decoded: Routed { handler, label, context } } = call;
         let call = Call {
             request: std::sync::OnceLock::new(),
             context,
             parts,
+            peer,
+            extensions: std::sync::OnceLock::new(),
             body,
             state: Arc::clone(&self.state),
             verified,

@@ -48,6 +48,11 @@ pub struct Call {
     /// Where the context's JSON object is in `body`.
     pub(crate) context: Option<std::ops::Range<usize>>,
     pub(crate) parts: http::request::Parts,
+    /// The caller's address when the server gave it in place: added to the extensions the
+    /// first time a handler asks for them, rather than on every call.
+    pub(crate) peer: Option<crate::serve::RemoteAddr>,
+    /// The request's extensions with `peer` added, made on first use.
+    pub(crate) extensions: std::sync::OnceLock<Extensions>,
     pub(crate) body: Bytes,
     pub(crate) state: Arc<Extensions>,
     pub(crate) verified: Option<Verified>,
@@ -134,7 +139,12 @@ impl Call {
     /// adds, or what a tower layer put there.
     #[must_use]
     pub fn extensions(&self) -> &Extensions {
-        &self.parts.extensions
+        let Some(peer) = self.peer else { return &self.parts.extensions };
+        self.extensions.get_or_init(|| {
+            let mut extensions = self.parts.extensions.clone();
+            extensions.insert(peer);
+            extensions
+        })
     }
 
     /// Which secret verified the call, and how; `None` when verification is skipped.

@@ -638,15 +638,20 @@ impl Startup for EventsReceiver {
     }
 }
 
-pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request).await);
+pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request, None).await);
 
 impl EventsReceiver {
     /// Answers one delivery.
-    pub(crate) async fn answer<B>(self, request: http::Request<B>) -> http::Response<crate::serve::ResponseBody>
+    /// `peer`: the caller's address, when the server gives it in place.
+    pub(crate) async fn answer<B>(
+        self,
+        request: http::Request<B>,
+        peer: Option<crate::serve::RemoteAddr>,
+    ) -> http::Response<crate::serve::ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        pipeline::run(self.inner, request).await.1
+        pipeline::run(self.inner, request, peer).await.1
     }
 }

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use http::HeaderName;
 pub use ipnet::IpNet;
 
-/// The caller's TCP address. [`Server`](crate::Server) adds it to every request's extensions;
-/// when an endpoint with an address allowlist runs inside another server, add it there.
+/// The caller's TCP address. [`Server`](crate::Server) gives it to every call: a handler finds
+/// it in [`Call::extensions`](crate::extract::Call::extensions), a `tower::Service` the server
+/// runs (a layered router, say) in the request's extensions. When an endpoint with an address
+/// allowlist runs inside another server, add it to the request's extensions there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RemoteAddr(pub SocketAddr);
 
@@ -48,10 +50,11 @@ impl AddressPolicy {
         self.trusted_proxies = canonical_nets(ranges);
     }
 
-    /// Whether the call comes from an allowed address.
-    pub(crate) fn admits(&self, parts: &http::request::Parts) -> bool {
+    /// Whether the call comes from an allowed address; `peer` is the TCP peer when the server
+    /// gave it in place, else it is read from the request's extensions.
+    pub(crate) fn admits(&self, parts: &http::request::Parts, peer: Option<RemoteAddr>) -> bool {
         let Some(allow) = &self.allow else { return true };
-        self.caller(parts).is_some_and(|ip| allow.iter().any(|range| range.contains(&ip)))
+        self.caller(parts, peer).is_some_and(|ip| allow.iter().any(|range| range.contains(&ip)))
     }
 
     fn trusted(&self, ip: IpAddr) -> bool {
@@ -62,8 +65,9 @@ impl AddressPolicy {
     /// header walked right to left, skipping trusted hops, and the first address that is not a
     /// trusted proxy (or the leftmost, when every hop is trusted). An unparsable hop ends the
     /// walk there: what lies left of it cannot be trusted.
-    pub(crate) fn caller(&self, parts: &http::request::Parts) -> Option<IpAddr> {
-        let peer = parts.extensions.get::<RemoteAddr>().map(|addr| addr.0.ip().to_canonical());
+    pub(crate) fn caller(&self, parts: &http::request::Parts, peer: Option<RemoteAddr>) -> Option<IpAddr> {
+        let peer =
+            peer.or_else(|| parts.extensions.get::<RemoteAddr>().copied()).map(|addr| addr.0.ip().to_canonical());
         let Some(header) = &self.proxy_header else { return peer };
         let peer = peer?;
         if !self.trusted(peer) {
@@ -113,16 +117,16 @@ mod tests {
     #[test]
     fn the_header_is_believed_only_from_a_trusted_proxy() {
         let untrusted = policy(&[]);
-        assert!(!untrusted.admits(&parts("127.0.0.1:9", &["18.192.167.150"])), "a spoofed header is ignored");
+        assert!(!untrusted.admits(&parts("127.0.0.1:9", &["18.192.167.150"]), None), "a spoofed header is ignored");
         let trusted = policy(&["127.0.0.0/8", "10.0.0.0/8"]);
-        assert!(trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150"])));
-        assert!(!trusted.admits(&parts("192.0.2.1:9", &["18.192.167.150"])), "a peer that is not a proxy");
+        assert!(trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150"]), None));
+        assert!(!trusted.admits(&parts("192.0.2.1:9", &["18.192.167.150"]), None), "a peer that is not a proxy");
         // Right to left, skipping trusted hops: the client's own claim on the left is not it.
-        assert!(trusted.admits(&parts("127.0.0.1:9", &["6.6.6.6, 18.192.167.150, 10.1.2.3"])));
-        assert!(!trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150, 6.6.6.6"])));
-        assert!(trusted.admits(&parts("127.0.0.1:9", &["6.6.6.6", "18.192.167.150"])), "several header lines");
-        assert!(!trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150, junk"])), "an unparsable hop");
-        assert!(!trusted.admits(&parts("127.0.0.1:9", &[])), "no header: the proxy itself is the caller");
+        assert!(trusted.admits(&parts("127.0.0.1:9", &["6.6.6.6, 18.192.167.150, 10.1.2.3"]), None));
+        assert!(!trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150, 6.6.6.6"]), None));
+        assert!(trusted.admits(&parts("127.0.0.1:9", &["6.6.6.6", "18.192.167.150"]), None), "several header lines");
+        assert!(!trusted.admits(&parts("127.0.0.1:9", &["18.192.167.150, junk"]), None), "an unparsable hop");
+        assert!(!trusted.admits(&parts("127.0.0.1:9", &[]), None), "no header: the proxy itself is the caller");
         assert!(trusted.warning().is_none() && untrusted.warning().is_some());
     }
 
@@ -130,8 +134,21 @@ mod tests {
     fn ranges_match_ipv4_mapped_addresses() {
         let mut policy = AddressPolicy::default();
         policy.allow(["10.0.0.0/8".parse::<IpNet>().unwrap()]);
-        assert!(policy.admits(&parts("[::ffff:10.1.2.3]:9", &[])));
-        assert!(!policy.admits(&parts("[::ffff:11.1.2.3]:9", &[])));
-        assert!(policy.admits(&parts("10.200.0.1:9", &[])));
+        assert!(policy.admits(&parts("[::ffff:10.1.2.3]:9", &[]), None));
+        assert!(!policy.admits(&parts("[::ffff:11.1.2.3]:9", &[]), None));
+        assert!(policy.admits(&parts("10.200.0.1:9", &[]), None));
+    }
+
+    /// The server gives its own endpoints the peer in place, not in the extensions.
+    #[test]
+    fn the_peer_given_in_place_is_the_caller() {
+        let mut policy = AddressPolicy::default();
+        policy.allow(["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+        let (bare, ()) = http::Request::new(()).into_parts();
+        let peer = |addr: &str| Some(RemoteAddr(addr.parse().unwrap()));
+        assert!(policy.admits(&bare, peer("10.1.2.3:9")));
+        assert!(!policy.admits(&bare, peer("11.1.2.3:9")));
+        assert!(!policy.admits(&bare, None), "no peer at all: refused");
+        assert!(policy.admits(&parts("10.1.2.3:9", &[]), None), "else the one in the extensions");
     }
 }

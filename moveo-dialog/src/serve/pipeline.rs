@@ -11,7 +11,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 
-use super::address::AddressPolicy;
+use super::address::{AddressPolicy, RemoteAddr};
 use super::body::{check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
 use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
@@ -93,6 +93,8 @@ pub(crate) enum Step {
 /// A call that passed every check of the pipeline.
 pub(crate) struct Admitted<D> {
     pub(crate) parts: http::request::Parts,
+    /// The caller's TCP address, when the server gave it in place (not in the extensions).
+    pub(crate) peer: Option<RemoteAddr>,
     pub(crate) body: Bytes,
     pub(crate) verified: Option<Verified>,
     pub(crate) decoded: D,
@@ -139,8 +141,13 @@ pub(crate) fn log_refusal(step: Step, rejection: &Rejection, headers: &HeaderMap
     }
 }
 
-/// Runs one call through the pipeline.
-pub(crate) async fn run<E, B>(endpoint: Arc<E>, request: Request<B>) -> (E::Label, Response<ResponseBody>)
+/// Runs one call through the pipeline; `peer` is the caller's address when the server gives
+/// it in place (else the address allowlist reads it from the request's extensions).
+pub(crate) async fn run<E, B>(
+    endpoint: Arc<E>,
+    request: Request<B>,
+    peer: Option<RemoteAddr>,
+) -> (E::Label, Response<ResponseBody>)
 where
     E: Endpoint,
     B: http_body::Body,
@@ -159,7 +166,7 @@ where
         Ok(declared) => declared,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
     };
-    if !gate.addresses.admits(&parts) {
+    if !gate.addresses.admits(&parts, peer) {
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
     }
@@ -185,7 +192,7 @@ where
         Ok(decoded) => decoded,
         Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Decode, rejection, &parts.headers)),
     };
-    endpoint.respond(Admitted { parts, body, verified, decoded }).await
+    endpoint.respond(Admitted { parts, peer, body, verified, decoded }).await
 }
 
 /// Why a body did not decode.

@@ -534,21 +534,24 @@ async fn serve_any<S, I>(
     fn own(response: Response<ResponseBody>) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
         Ok(response.map(|body| ServerBody::Own { body }))
     }
+    // The framework's own endpoints take the caller's address as an argument; anything else
+    // finds it in the request's extensions (an insertion costs three allocations).
     if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request| {
+        let answer = move |request, peer| {
             let router = router.clone();
-            async move { own(router.answer(request).await) }
+            async move { own(router.answer(request, Some(peer)).await) }
         };
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-        let answer = move |request| {
+        let answer = move |request, peer| {
             let receiver = receiver.clone();
-            async move { own(receiver.answer(request).await) }
+            async move { own(receiver.answer(request, Some(peer)).await) }
         };
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
-    let answer = move |request| {
+    let answer = move |mut request: Request<Incoming>, peer: RemoteAddr| {
+        request.extensions_mut().insert(peer);
         let service = service.clone();
         async move {
             match service.oneshot(request).await {
@@ -570,7 +573,7 @@ async fn serve_io<A, F, B, I>(
     protocol: Protocol,
     peer: SocketAddr,
 ) where
-    A: Fn(Request<Incoming>) -> F + Clone + Send + 'static,
+    A: Fn(Request<Incoming>, RemoteAddr) -> F + Clone + Send + 'static,
     F: Future<Output = Result<Response<ServerBody<B>>, BoxError>> + Send + 'static,
     B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -585,9 +588,9 @@ async fn serve_io<A, F, B, I>(
         // and then moved there: it is the largest part of a request's state.
         async move {
             let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
-            let response = match shared.admit(request, peer) {
+            let response = match shared.admit(request) {
                 Admitted::Call(request, limits) => {
-                    CALL_LIMITS.scope(limits, answer(request)).await.unwrap_or_else(|err| {
+                    CALL_LIMITS.scope(limits, answer(request, RemoteAddr(peer))).await.unwrap_or_else(|err| {
                         tracing::error!(error = %err, "the service failed");
                         own(Rejection::handler_error().into_response())
                     })
@@ -613,8 +616,8 @@ enum Admitted {
 
 impl Shared {
     /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap
-    /// on requests in flight); an admitted one gets its caller's address in its extensions.
-    fn admit(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Admitted {
+    /// on requests in flight).
+    fn admit(&self, request: Request<Incoming>) -> Admitted {
         if self.shutting_down.load(Ordering::SeqCst) {
             return Admitted::Answered(Rejection::shutting_down().into_response());
         }
@@ -624,7 +627,6 @@ impl Shared {
         let Some(in_flight) = self.in_flight.try_take(1) else {
             return Admitted::Answered(Rejection::overloaded().into_response());
         };
-        request.extensions_mut().insert(RemoteAddr(peer));
         let limits = CallLimits {
             budget: self.budget.clone(),
             in_flight: self.in_flight.clone(),
