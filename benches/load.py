@@ -7,9 +7,10 @@ round visiting every server in a rotated order so no server always runs first. P
 per server and, per round, the ratio of each server to the typed baseline (their median is the
 headline: it cancels the machine's drift).
 
-usage: load.py LUA_SCRIPT BODY_FILE NAME=BINARY...   (the first NAME is the baseline; TOKEN signs)
+usage: load.py LUA_SCRIPT BODY_FILE NAME=BINARY...   (the first NAME is the baseline; TOKEN signs;
+       BINARY may be "SETTING=VALUE ... PATH": that server's own environment)
 """
-import hashlib, hmac, os, socket, statistics, subprocess, sys, time
+import hashlib, hmac, os, shlex, socket, statistics, subprocess, sys, time
 
 lua, body_file = sys.argv[1:3]
 servers = [arg.split("=", 1) for arg in sys.argv[3:]]
@@ -57,6 +58,9 @@ try:
         if call(port) is not None:
             sys.exit(f"something already listens on 127.0.0.1:{port}")
         env = dict(os.environ, MOVEO_VERIFY_TOKEN=token, LISTEN_ADDR=f"127.0.0.1:{port}", RUST_LOG="warn")
+        # `NAME=VALUE ... BINARY`: settings of this server's own.
+        *settings, binary = shlex.split(binary)
+        env.update(setting.split("=", 1) for setting in settings)
         t0 = time.monotonic()
         proc = subprocess.Popen(server_cpu + [binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
@@ -97,7 +101,8 @@ try:
                                               for n, _ in servers), file=sys.stderr)
     baseline = servers[0][0]
     print(f"wrk -t1 -c{connections}, {rounds} rounds x {duration} per server (medians), servers on core 0, wrk on core 1")
-    print(f"{'server':16}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS MiB':>14}"
+    width = max(16, *(len(name) + 1 for name, _ in servers))
+    print(f"{'server':{width}}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS MiB':>14}"
           f"{'code MiB':>10}{'first 200 ms':>14}{'req/s ratio':>13}{'p99 ratio':>11}")
     for name, _ in servers:
         rows = results[name]
@@ -105,7 +110,7 @@ try:
                   if l.startswith(("VmHWM", "RssFile"))}
         ratio = statistics.median(a[0] / b[0] for a, b in zip(rows, results[baseline]))
         p99_ratio = statistics.median(a[2] / b[2] for a, b in zip(rows, results[baseline]))
-        print(f"{name:16}{statistics.median(r[0] for r in rows):>10.0f}{statistics.median(r[1] for r in rows) / 1000:>9.3f}"
+        print(f"{name:{width}}{statistics.median(r[0] for r in rows):>10.0f}{statistics.median(r[1] for r in rows) / 1000:>9.3f}"
               f"{statistics.median(r[2] for r in rows) / 1000:>9.3f}{statistics.median(r[3] for r in rows):>12.2f}"
               f"{status['VmHWM'] / 1024:>14.1f}{status['RssFile'] / 1024:>10.1f}{started[name][0]:>14.1f}"
               f"{ratio:>13.3f}{p99_ratio:>11.3f}")

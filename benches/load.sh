@@ -10,7 +10,8 @@
 #   PROFILE=bench-lto bash benches/load.sh        # release + fat LTO + one codegen unit
 #   ROUNDS=6 DURATION=10s CONNECTIONS=64 bash benches/load.sh
 #   bash benches/load.sh old=A_BINARY new=B_BINARY  # any servers instead (the first is the
-#                                                   # baseline), such as erasmus at two commits
+#                                                   # baseline), such as erasmus at two commits;
+#                                                   # "NAME=VALUE BINARY" sets that server's env
 #
 # Prints requests/s, p50, p99, CPU time per request, peak RSS (and its file-backed part: code)
 # and time to the first 200 of each, and each one's ratio to the first server. Bounded: ROUNDS x
@@ -29,7 +30,10 @@ if [ $# -eq 0 ]; then
   cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
   cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
   DIR=target/$PROFILE
-  set -- typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" axum="$DIR/axum-same-work"
+  # The erasmus example as `cargo run` gives it (no metrics), and with its metrics collected
+  # and served (METRICS_ADDR).
+  set -- typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" \
+    moveo-dialog+metrics="METRICS_ADDR=127.0.0.1:0 $DIR/examples/erasmus" axum="$DIR/axum-same-work"
   echo "profile: $PROFILE" >&2
 fi
 
