@@ -164,35 +164,44 @@ where
     let gate = endpoint.gate();
     let declared = match check_head(&parts, body.size_hint().exact(), gate.body_limit) {
         Ok(declared) => declared,
-        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
     if !gate.addresses.admits(&parts, peer) {
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
-        return (endpoint.unrouted(), endpoint.refused(Step::Verify, rejection, &parts.headers));
+        return refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
     }
     let _reservation = match reserve(declared, gate.body_limit) {
         Ok(reservation) => reservation,
-        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
     pause_in_flight();
     let body = match read(body, gate.body_limit, gate.body_timeout).await {
         Ok(body) => body,
-        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers)),
+        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
     if let Err(rejection) = resume_in_flight() {
-        return (endpoint.unrouted(), endpoint.refused(Step::Read, rejection, &parts.headers));
+        return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
     }
     let verified = match gate.verify(&parts.headers, &body) {
         Ok(verified) => verified,
-        Err(err) => {
-            return (endpoint.unrouted(), endpoint.refused(Step::Verify, Rejection::unauthorized(err), &parts.headers));
-        }
+        Err(err) => return refuse(&*endpoint, Step::Verify, Rejection::unauthorized(err), &parts.headers),
     };
     let decoded = match endpoint.decode(&parts, &body) {
         Ok(decoded) => decoded,
-        Err(rejection) => return (endpoint.unrouted(), endpoint.refused(Step::Decode, rejection, &parts.headers)),
+        Err(rejection) => return refuse(&*endpoint, Step::Decode, rejection, &parts.headers),
     };
     endpoint.respond(Admitted { parts, peer, body, verified, decoded }).await
+}
+
+/// A call refused at `step`: the rare path, marked so for the optimiser.
+#[cold]
+fn refuse<E: Endpoint>(
+    endpoint: &E,
+    step: Step,
+    rejection: Rejection,
+    headers: &HeaderMap,
+) -> (E::Label, Response<ResponseBody>) {
+    (endpoint.unrouted(), endpoint.refused(step, rejection, headers))
 }
 
 /// Why a body did not decode.
