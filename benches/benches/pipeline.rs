@@ -79,17 +79,7 @@ fn in_process(c: &mut Criterion) {
     let key = std::sync::Arc::new(Key::new(TOKEN.as_bytes()));
     let baseline = tower::service_fn(move |request: http::Request<Full<Bytes>>| {
         let key = std::sync::Arc::clone(&key);
-        async move {
-            let (head, body) = request.into_parts();
-            let body = body.collect().await.map_err(|never| match never {})?.to_bytes();
-            let (status, reply) = same_work::answer(&key, &head.headers, &body);
-            let mut response = http::Response::new(Full::new(Bytes::from(reply)));
-            *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-            Ok::<_, std::convert::Infallible>(response)
-        }
+        async move { Ok::<_, std::convert::Infallible>(same_work::respond(&key, request).await) }
     });
     let framework = runtime.block_on(erasmus.clone().oneshot(call(&headers))).expect("infallible");
     let by_hand = runtime.block_on(baseline.clone().oneshot(call(&headers))).expect("infallible");

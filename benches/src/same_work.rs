@@ -6,8 +6,10 @@
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use http::{HeaderMap, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -149,4 +151,23 @@ pub fn plan_reply(destination: &str, months: f64, expenses: f64) -> Vec<u8> {
         }],
     };
     serde_json::to_vec(&reply).unwrap_or_default()
+}
+
+/// One HTTP call answered with the baseline's work: the body collected (413 past 1 MiB), then
+/// [`answer`], as `application/json`. `typed-hyper`, `server-same-work` and the in-process
+/// `extract/baseline` bench all answer through it.
+pub async fn respond<B>(key: &Key, request: http::Request<B>) -> http::Response<Full<Bytes>>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (head, body) = request.into_parts();
+    let (status, reply) = match Limited::new(body, 1 << 20).collect().await {
+        Ok(body) => answer(key, &head.headers, &body.to_bytes()),
+        Err(_) => (StatusCode::PAYLOAD_TOO_LARGE, b"{}".to_vec()),
+    };
+    let mut response = http::Response::new(Full::new(Bytes::from(reply)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response
 }

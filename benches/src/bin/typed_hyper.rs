@@ -7,24 +7,8 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use moveo_dialog_benches::same_work::{Key, answer};
-
-async fn handle(key: Arc<Key>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (head, body) = request.into_parts();
-    let (status, reply) = match Limited::new(body, 1 << 20).collect().await {
-        Ok(body) => answer(&key, &head.headers, &body.to_bytes()),
-        Err(_) => (http::StatusCode::PAYLOAD_TOO_LARGE, b"{}".to_vec()),
-    };
-    let mut response = Response::new(Full::new(Bytes::from(reply)));
-    *response.status_mut() = status;
-    response.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    Ok(response)
-}
+use moveo_dialog_benches::same_work::{Key, respond};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,7 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = stream.set_nodelay(true);
         let key = Arc::clone(&key);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&key), request));
+            let service = hyper::service::service_fn(move |request| {
+                let key = Arc::clone(&key);
+                async move { Ok::<_, Infallible>(respond(&key, request).await) }
+            });
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
