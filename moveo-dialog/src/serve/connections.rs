@@ -411,8 +411,8 @@ mod tests {
         }
     }
 
-    /// A close request is kept until taken, wakes the task that waits for it, and is taken
-    /// once: one asked while the last was being taken is not lost.
+    /// A close request is kept until taken, wakes the task that waits for it (the newest waker
+    /// it left), and is taken once: two asks before a wait are one, as a `Notify`'s permit.
     #[test]
     fn a_close_request_wakes_its_task_and_is_taken_once() {
         let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
