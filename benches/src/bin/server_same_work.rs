@@ -1,4 +1,4 @@
-//! The framework's [`Server`](moveo_dialog::Server) serving the baseline's work
+//! The framework's [`Server`] serving the baseline's work
 //! ([`moveo_dialog_benches::same_work`]) as a plain `tower::Service`: beside `typed-hyper` (the
 //! same work on bare hyper) and the erasmus example (the same work through the router), it tells
 //! the server's own cost per request (connection cap, idle sweep, per-request guard, body
