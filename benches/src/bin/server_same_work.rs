@@ -7,7 +7,6 @@
 //!
 //! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8092`).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -20,10 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::var("LISTEN_ADDR").unwrap_or_else(|_| "127.0.0.1:8092".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     eprintln!("the framework's server doing the baseline's work on http://{addr}");
-    let service = tower::service_fn(move |request: http::Request<Incoming>| {
-        let key = Arc::clone(&key);
-        async move { Ok::<_, Infallible>(respond(&key, request).await) }
-    });
+    let service = tower::service_fn(move |request: http::Request<Incoming>| respond(Arc::clone(&key), request));
     Server::new(service).serve_with_shutdown(listener, moveo_dialog::shutdown_signal()).await?;
     Ok(())
 }

@@ -4,7 +4,6 @@
 //!
 //! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8090`).
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use hyper_util::rt::TokioIo;
@@ -25,10 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let _ = stream.set_nodelay(true);
         let key = Arc::clone(&key);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |request| {
-                let key = Arc::clone(&key);
-                async move { Ok::<_, Infallible>(respond(&key, request).await) }
-            });
+            let service = hyper::service::service_fn(move |request| respond(Arc::clone(&key), request));
             let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
