@@ -2,7 +2,9 @@
 //! ([`moveo_dialog_benches::same_work`]) as a plain `tower::Service`: beside `typed-hyper` (the
 //! same work on bare hyper) and the erasmus example (the same work through the router), it tells
 //! the server's own cost per request (connection cap, idle sweep, per-request guard, body
-//! budget) from the router's. A diagnostic: `bash benches/load.sh typed=target/release/typed-hyper
+//! budget) from the router's. A diagnostic: after `cargo build --release -p
+//! moveo-dialog-benches --bins` and `cargo build --release -p moveo-dialog-examples --example
+//! erasmus`, `bash benches/load.sh typed=target/release/typed-hyper
 //! server=target/release/server-same-work erasmus=target/release/examples/erasmus`.
 //!
 //! Settings: `MOVEO_VERIFY_TOKEN` (required), `LISTEN_ADDR` (default `127.0.0.1:8092`).
