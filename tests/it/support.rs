@@ -41,6 +41,12 @@ impl TestServer {
         }
     }
 
+    /// Waits up to `limit` for the server task to end, and asserts that it ended cleanly.
+    pub(crate) async fn assert_stops_within(&mut self, limit: Duration) {
+        let finished = tokio::time::timeout(limit, &mut self.task).await;
+        assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
+    }
+
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

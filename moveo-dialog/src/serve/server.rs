@@ -515,8 +515,7 @@ async fn serve_tls<S: HttpService>(
 /// Serves one connection with `service`: the framework's own endpoints (a bare [`Router`] or
 /// [`EventsReceiver`]) are answered in place, anything else through `tower::Service`. The
 /// choice is made once per connection, and each connection's request future is sized for
-/// its own endpoint: a `tower::Service` future has no name, so it is boxed, an allocation and
-/// a copy per call.
+/// its own endpoint (none is boxed).
 ///
 /// [`Router`]: crate::Router
 /// [`EventsReceiver`]: crate::events::EventsReceiver
