@@ -27,6 +27,7 @@ mod carousel;
 pub(crate) mod check;
 mod error;
 mod event;
+mod json;
 pub mod limits;
 mod media;
 mod text;
@@ -132,9 +133,10 @@ impl Reply {
         // One buffer, sized from the last reply so that it rarely grows.
         let mut buffer =
             Vec::with_capacity(LAST_REPLY_LEN.load(std::sync::atomic::Ordering::Relaxed).clamp(128, 64 * 1024));
-        // A Reply holds only strings, numbers and JSON values with string keys, which always
-        // serialise.
-        if serde_json::to_writer(&mut buffer, self).is_err() {
+        // serde_json's bytes (`json` writes them without serde_json's byte-by-byte escape
+        // loop). A Reply holds only strings, numbers and JSON values with string keys, which
+        // always serialise.
+        if json::to_writer(&mut buffer, self).is_err() {
             return b"{}".to_vec();
         }
         LAST_REPLY_LEN.store(buffer.len() + buffer.len() / 8, std::sync::atomic::Ordering::Relaxed);

@@ -373,3 +373,65 @@ proptest! {
         }
     }
 }
+
+// ---- the bytes sent ----
+
+/// Text with everything JSON escapes (quotes, backslashes, control characters) among plain,
+/// 2- and 4-byte characters, in runs shorter and longer than a word.
+fn text_to_escape() -> impl Strategy<Value = String> {
+    "[\\x00-\\x1f\"\\\\/a-z é😀\\x7f]{1,40}"
+}
+
+/// Any JSON value, numbers of every kind and strings to escape in keys and values.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(Value::from),
+        text_to_escape().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(text_to_escape(), inner, 0..4)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// `Reply::to_json_bytes` (the framework's own JSON writer) sends exactly the bytes
+    /// `serde_json` writes for the same reply.
+    #[test]
+    fn the_bytes_sent_are_the_bytes_serde_json_writes(
+        context in prop::collection::vec((text_to_escape(), json_value()), 0..3),
+        texts in prop::collection::vec(text_to_escape(), 1..3),
+        options in prop::collection::vec((text_to_escape(), text_to_escape()), 0..3),
+        cards in prop::collection::vec((text_to_escape(), prop::option::of(text_to_escape()), text_to_escape()), 1..3),
+    ) {
+        let mut builder = Reply::builder();
+        for (key, value) in &context {
+            builder = builder.context(key, value);
+        }
+        let text = options.iter().fold(Text::from_texts(texts), |text, (label, sent)| text.option(label, sent));
+        let carousel = cards.iter().fold(Carousel::new(), |carousel, (title, subtitle, value)| {
+            let card = Card::new(title, CardMedia::image("https://example.com/a.jpg"))
+                .button(Button::postback(title, value));
+            carousel.card(match subtitle {
+                Some(subtitle) => card.subtitle(subtitle),
+                None => card,
+            })
+        });
+        let built = builder.text(text).carousel(carousel).build();
+        // Only a reserved context key (or a context key too long) refuses the reply here.
+        if let Ok(reply) = built {
+            let sent = reply.to_json_bytes();
+            let expected = serde_json::to_vec(&reply).expect("a reply serialises");
+            prop_assert_eq!(String::from_utf8_lossy(&sent), String::from_utf8_lossy(&expected));
+        }
+    }
+}
