@@ -603,12 +603,11 @@ async fn serve_io<A, F, B, I>(
             let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
             let response = match shared.admit(&request) {
                 Admitted::Call(limits) => {
-                    CALL_LIMITS.scope(limits, answer(request, RemoteAddr(peer))).await.into_served().unwrap_or_else(
-                        |err| {
-                            tracing::error!(error = %err, "the service failed");
-                            own(Rejection::handler_error().into_response())
-                        },
-                    )
+                    let answered = CALL_LIMITS.scope(limits, answer(request, RemoteAddr(peer))).await;
+                    answered.into_served().unwrap_or_else(|err| {
+                        tracing::error!(error = %err, "the service failed");
+                        own(Rejection::handler_error().into_response())
+                    })
                 }
                 Admitted::Answered(answered) => own(answered),
             };
