@@ -10,10 +10,9 @@
 //!   difference from `route` is extraction, the handler and the reply; `extract/baseline` is the
 //!   baseline's whole answer served the same way (a `tower::service_fn` collecting the body,
 //!   the same bytes answered), so the difference is the framework's own cost per call;
-//! - `serialise`: the spec's full reply built and serialised (`spec full reply`), built only
-//!   (`spec full reply, built`), and built then serialised by `serde_json::to_writer` into the
-//!   same buffer instead of the reply's own writer (`spec full reply, serde_json`); the erasmus
-//!   reply beside the baseline's derived one;
+//! - `serialise`: the spec's full reply built and serialised (`spec full reply`) and built only
+//!   (`spec full reply, built`); the erasmus reply beside the baseline's derived one (the
+//!   reply's writer against serde_json is `--bench reply_writer`, interleaved in one process);
 //! - `clock`: one `Instant::now()`, the cost of a clock read that callgrind does not show.
 //!
 //! Run: `cargo bench -p moveo-dialog-benches --bench pipeline`
@@ -108,14 +107,6 @@ fn serialise(c: &mut Criterion) {
         b.iter(|| black_box(moveo_dialog_tests::spec::full_reply()).to_json_bytes())
     });
     group.bench_function("spec full reply, built", |b| b.iter(|| black_box(moveo_dialog_tests::spec::full_reply())));
-    group.bench_function("spec full reply, serde_json", |b| {
-        b.iter(|| {
-            let reply = black_box(moveo_dialog_tests::spec::full_reply());
-            let mut buffer = Vec::with_capacity(736);
-            serde_json::to_writer(&mut buffer, &reply).expect("a reply serialises");
-            buffer
-        })
-    });
     group.bench_function("erasmus reply", |b| b.iter(|| erasmus_reply(black_box("England"), 3.0, 500.0)));
     group.bench_function("baseline derived reply", |b| {
         b.iter(|| same_work::plan_reply(black_box("England"), 3.0, 500.0))
