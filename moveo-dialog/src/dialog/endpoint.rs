@@ -14,18 +14,25 @@ use super::extract::Call;
 use super::router::{Choice, Inner, Router};
 use super::view::RequestView;
 use crate::reply::Reply;
+use crate::serve::body::CallLimits;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
 use crate::serve::{Rejection, RemoteAddr, ResponseBody, ServeError, Startup, json_response};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-pipeline::impl_service!(Router, |router, request| router.answer(request, None).await);
+pipeline::impl_service!(Router, |router, request| router.answer(request, None, None).await);
 
 impl Router {
     /// Answers one call: a nested router's when its prefix matches, else this router's own.
-    /// `peer`: the caller's address, when the server gives it in place.
-    pub(crate) async fn answer<B>(self, request: Request<B>, peer: Option<RemoteAddr>) -> Response<ResponseBody>
+    /// `peer` and `limits`: the caller's address and the server's limits, when the server gives
+    /// them in place.
+    pub(crate) async fn answer<B>(
+        self,
+        request: Request<B>,
+        peer: Option<RemoteAddr>,
+        limits: Option<CallLimits>,
+    ) -> Response<ResponseBody>
     where
         B: http_body::Body + Send + 'static,
         B::Error: Into<BoxError>,
@@ -65,9 +72,9 @@ impl Router {
         // A disabled span (the usual case in production) is not worth a wrapper around the call;
         // an enabled one is boxed, or this future would hold room for both forms of the call.
         let (label, response) = if span.is_disabled() {
-            pipeline::run(Arc::clone(&inner), request, peer).await
+            pipeline::run(Arc::clone(&inner), request, peer, limits).await
         } else {
-            Box::pin(pipeline::run(Arc::clone(&inner), request, peer).instrument(span.clone())).await
+            Box::pin(pipeline::run(Arc::clone(&inner), request, peer, limits).instrument(span.clone())).await
         };
         let Some(started) = started else { return response };
         let status = response.status().as_u16();

@@ -638,20 +638,21 @@ impl Startup for EventsReceiver {
     }
 }
 
-pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request, None).await);
+pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request, None, None).await.1);
 
 impl EventsReceiver {
-    /// Answers one delivery.
-    /// `peer`: the caller's address, when the server gives it in place.
-    pub(crate) async fn answer<B>(
+    /// Answers one delivery: the pipeline's run, as it is. `peer` and `limits`: the caller's
+    /// address and the server's limits, when the server gives them in place.
+    pub(crate) fn answer<B>(
         self,
         request: http::Request<B>,
         peer: Option<crate::serve::RemoteAddr>,
-    ) -> http::Response<crate::serve::ResponseBody>
+        limits: Option<crate::serve::body::CallLimits>,
+    ) -> impl std::future::Future<Output = ((), http::Response<crate::serve::ResponseBody>)> + Send + 'static
     where
-        B: http_body::Body + Send + 'static,
+        B: http_body::Body<Data: Send> + Send + 'static,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        pipeline::run(self.inner, request, peer).await.1
+        pipeline::run(self.inner, request, peer, limits)
     }
 }

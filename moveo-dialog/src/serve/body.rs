@@ -67,8 +67,9 @@ pub(crate) fn check_head(
 #[derive(Clone)]
 pub(crate) struct BodyBudget(Quota);
 
-/// What the server running a call shares with it, for the task that runs the call: no
-/// allocation per call, unlike a request extension. Unset outside a [`Server`](crate::Server).
+/// What the server running a call shares with it: given to the framework's own endpoints as an
+/// argument, and to any other service through the task-local [`CALL_LIMITS`] (no allocation per
+/// call, unlike a request extension). Neither outside a [`Server`](crate::Server).
 pub(crate) struct CallLimits {
     pub(crate) budget: BodyBudget,
     pub(crate) in_flight: Quota,
@@ -80,10 +81,19 @@ tokio::task_local! {
     pub(crate) static CALL_LIMITS: CallLimits;
 }
 
+/// Runs `f` with the call's limits: those the server gave the call in place, else those of the
+/// task it runs in (a call through `tower::Service`); `None` outside a [`Server`](crate::Server).
+fn with_limits<R>(given: Option<&CallLimits>, f: impl FnOnce(&CallLimits) -> R) -> Option<R> {
+    match given {
+        Some(limits) => Some(f(limits)),
+        None => CALL_LIMITS.try_with(f).ok(),
+    }
+}
+
 /// Stops counting the call as in flight while its body is read: a slow body (bounded by the
 /// body budget and the body timeout) must not take the place of a call ready to run.
-pub(crate) fn pause_in_flight() {
-    let _ = CALL_LIMITS.try_with(|limits| drop(limits.share.take()));
+pub(crate) fn pause_in_flight(given: Option<&CallLimits>) {
+    with_limits(given, |limits| drop(limits.share.take()));
 }
 
 /// Counts the call as in flight again once its body is read.
@@ -91,10 +101,10 @@ pub(crate) fn pause_in_flight() {
 /// # Errors
 ///
 /// 503 `overloaded` when the requests in flight are at the limit now.
-pub(crate) fn resume_in_flight() -> Result<(), Rejection> {
-    match CALL_LIMITS.try_with(|limits| limits.in_flight.try_take(1).map(|share| limits.share.set(Some(share)))) {
-        Err(_) | Ok(Some(())) => Ok(()),
-        Ok(None) => Err(Rejection::overloaded()),
+pub(crate) fn resume_in_flight(given: Option<&CallLimits>) -> Result<(), Rejection> {
+    match with_limits(given, |limits| limits.in_flight.try_take(1).map(|share| limits.share.set(Some(share)))) {
+        None | Some(Some(())) => Ok(()),
+        Some(None) => Err(Rejection::overloaded()),
     }
 }
 
@@ -119,12 +129,16 @@ pub(crate) type Reservation = Option<Share>;
 /// # Errors
 ///
 /// 503 `overloaded` when the budget is spent.
-pub(crate) fn reserve(declared: Option<u64>, limit: usize) -> Result<Reservation, Rejection> {
+pub(crate) fn reserve(
+    given: Option<&CallLimits>,
+    declared: Option<u64>,
+    limit: usize,
+) -> Result<Reservation, Rejection> {
     let bytes = declared.and_then(|length| usize::try_from(length).ok()).unwrap_or(limit).min(limit);
-    match CALL_LIMITS.try_with(|limits| limits.budget.reserve(bytes)) {
-        Err(_) => Ok(None),
-        Ok(Some(permit)) => Ok(Some(permit)),
-        Ok(None) => {
+    match with_limits(given, |limits| limits.budget.reserve(bytes)) {
+        None => Ok(None),
+        Some(Some(permit)) => Ok(Some(permit)),
+        Some(None) => {
             tracing::warn!(bytes, "the server's body budget is spent: refusing a body before reading it");
             Err(Rejection::overloaded())
         }

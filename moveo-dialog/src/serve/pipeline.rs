@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
 
 use super::address::{AddressPolicy, RemoteAddr};
-use super::body::{check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
+use super::body::{CallLimits, check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
 use super::rejection::{Rejection, ResponseBody};
 use crate::verify::{Verified, Verifier, VerifyError};
 
@@ -141,12 +141,14 @@ pub(crate) fn log_refusal(step: Step, rejection: &Rejection, headers: &HeaderMap
     }
 }
 
-/// Runs one call through the pipeline; `peer` is the caller's address when the server gives
-/// it in place (else the address allowlist reads it from the request's extensions).
+/// Runs one call through the pipeline. `peer` and `limits` are the caller's address and the
+/// server's limits when the server gives them in place; without them the address allowlist
+/// reads the address from the request's extensions, and the limits come from the task.
 pub(crate) async fn run<E, B>(
     endpoint: Arc<E>,
     request: Request<B>,
     peer: Option<RemoteAddr>,
+    limits: Option<CallLimits>,
 ) -> (E::Label, Response<ResponseBody>)
 where
     E: Endpoint,
@@ -170,16 +172,16 @@ where
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
     }
-    let _reservation = match reserve(declared, gate.body_limit) {
+    let _reservation = match reserve(limits.as_ref(), declared, gate.body_limit) {
         Ok(reservation) => reservation,
         Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
-    pause_in_flight();
+    pause_in_flight(limits.as_ref());
     let body = match read(body, gate.body_limit, gate.body_timeout).await {
         Ok(body) => body,
         Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
-    if let Err(rejection) = resume_in_flight() {
+    if let Err(rejection) = resume_in_flight(limits.as_ref()) {
         return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
     }
     let verified = match gate.verify(&parts.headers, &body) {

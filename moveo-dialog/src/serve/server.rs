@@ -530,21 +530,22 @@ async fn serve_any<S, I>(
     S: HttpService,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    // The framework's own endpoints take the caller's address as an argument; anything else
-    // finds it in the request's extensions (an insertion costs three allocations). Each
-    // closure returns its endpoint's future as it is: a wrapper around it would copy the
-    // request into one more future.
+    // The framework's own endpoints take the caller's address and the server's limits as
+    // arguments; anything else finds the address in the request's extensions (an insertion
+    // costs three allocations) and the limits in its task. Each closure returns its
+    // endpoint's future as it is: a wrapper around it would copy the request into one more
+    // future.
     if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request, peer| router.clone().answer(request, Some(peer));
+        let answer = move |request, peer, limits| router.clone().answer(request, Some(peer), Some(limits));
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-        let answer = move |request, peer| receiver.clone().answer(request, Some(peer));
+        let answer = move |request, peer, limits| receiver.clone().answer(request, Some(peer), Some(limits));
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
-    let answer = move |mut request: Request<Incoming>, peer: RemoteAddr| {
+    let answer = move |mut request: Request<Incoming>, peer: RemoteAddr, limits| {
         request.extensions_mut().insert(peer);
-        service.clone().oneshot(request)
+        CALL_LIMITS.scope(limits, service.clone().oneshot(request))
     };
     serve_io(shared, answer, activity, io, protocol, peer).await;
 }
@@ -562,6 +563,15 @@ impl Served for Response<ResponseBody> {
 
     fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
         Ok(self.map(|body| ServerBody::Own { body }))
+    }
+}
+
+/// The events receiver's run: its label (nothing) and response.
+impl Served for ((), Response<ResponseBody>) {
+    type Body = ResponseBody;
+
+    fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
+        self.1.into_served()
     }
 }
 
@@ -586,7 +596,7 @@ async fn serve_io<A, F, B, I>(
     protocol: Protocol,
     peer: SocketAddr,
 ) where
-    A: Fn(Request<Incoming>, RemoteAddr) -> F + Clone + Send + 'static,
+    A: Fn(Request<Incoming>, RemoteAddr, CallLimits) -> F + Clone + Send + 'static,
     F: Future<Output: Served<Body = B>> + Send + 'static,
     B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
@@ -603,7 +613,7 @@ async fn serve_io<A, F, B, I>(
             let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
             let response = match shared.admit(&request) {
                 Admitted::Call(limits) => {
-                    let answered = CALL_LIMITS.scope(limits, answer(request, RemoteAddr(peer))).await;
+                    let answered = answer(request, RemoteAddr(peer), limits).await;
                     answered.into_served().unwrap_or_else(|err| {
                         tracing::error!(error = %err, "the service failed");
                         own(Rejection::handler_error().into_response())
