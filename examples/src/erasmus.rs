@@ -20,9 +20,9 @@ pub struct Trip {
     total_expenses: Option<Value>,
 }
 
-fn text(value: Option<&Value>) -> Option<String> {
+fn text(value: Option<&Value>) -> Option<&str> {
     match value? {
-        Value::String(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+        Value::String(text) if !text.trim().is_empty() => Some(text.trim()),
         _ => None,
     }
 }
@@ -70,7 +70,7 @@ pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyEr
             .context("erasmus_missing", "total_expenses")
             .build();
     };
-    plan(&destination, months, expenses)
+    plan(destination, months, expenses)
 }
 
 /// The plan for `months` in `destination` on a budget of `expenses` euros.

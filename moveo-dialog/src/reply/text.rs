@@ -1,6 +1,7 @@
 //! The text response: one or more texts, with optional quick-reply options.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use super::check::{self, Path};
 use super::error::ReplyError;
@@ -19,9 +20,15 @@ use super::limits::{MAX_OPTION_LABEL_CHARS, MAX_OPTIONS, MIN_OPTION_LABEL_CHARS,
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use = "a text does nothing until it is added to a reply"]
 pub struct Text {
-    texts: Vec<String>,
+    /// One text inline (most texts have one): no allocation for the list.
+    #[serde(serialize_with = "as_slice")]
+    texts: SmallVec<[String; 1]>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     options: Vec<TextOption>,
+}
+
+fn as_slice<S: Serializer>(texts: &SmallVec<[String; 1]>, serializer: S) -> Result<S::Ok, S::Error> {
+    texts.as_slice().serialize(serializer)
 }
 
 /// A quick-reply option of a [`Text`]: `label` is shown, `text` is sent back when chosen.
@@ -36,7 +43,7 @@ pub struct TextOption {
 impl Text {
     /// A text response with one text.
     pub fn new(text: impl Into<String>) -> Self {
-        Self { texts: vec![text.into()], options: Vec::new() }
+        Self { texts: smallvec::smallvec![text.into()], options: Vec::new() }
     }
 
     /// A text response with several texts, sent in order.
