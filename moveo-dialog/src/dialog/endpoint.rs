@@ -167,6 +167,7 @@ impl Endpoint for Inner {
 
     async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Arc<str>, Response<ResponseBody>) {
         let Admitted { parts, peer, body, verified, decoded: Routed { handler, label, context } } = call;
+        // The call holds the router (its state, for `State<T>`): moved in, not cloned.
         let call = Call {
             request: std::sync::OnceLock::new(),
             context,
@@ -174,15 +175,16 @@ impl Endpoint for Inner {
             peer,
             extensions: std::sync::OnceLock::new(),
             body,
-            state: Arc::clone(&self.state),
+            router: self,
             verified,
         };
-        let response = match guarded(self.deadline, || handler(&call)).await {
+        let router = &call.router;
+        let response = match guarded(router.deadline, || handler(&call)).await {
             Outcome::Done(Ok(reply)) => reply_response(&reply),
-            Outcome::Done(Err(rejection)) => self.refused(Step::Decode, rejection, call.headers()),
-            Outcome::Refused(rejection) => self.refused(Step::Decode, rejection, call.headers()),
-            Outcome::Panicked(message) => self.panicked(&message),
-            Outcome::Late => self.missed_deadline(),
+            Outcome::Done(Err(rejection)) => router.refused(Step::Decode, rejection, call.headers()),
+            Outcome::Refused(rejection) => router.refused(Step::Decode, rejection, call.headers()),
+            Outcome::Panicked(message) => router.panicked(&message),
+            Outcome::Late => router.missed_deadline(),
         };
         (label, response)
     }

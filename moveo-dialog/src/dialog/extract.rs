@@ -54,7 +54,8 @@ pub struct Call {
     /// The request's extensions with `peer` added, made on first use.
     pub(crate) extensions: std::sync::OnceLock<Extensions>,
     pub(crate) body: Bytes,
-    pub(crate) state: Arc<Extensions>,
+    /// The router answering the call: its shared state, for [`State<T>`].
+    pub(crate) router: Arc<super::router::Inner>,
     pub(crate) verified: Option<Verified>,
 }
 
@@ -165,7 +166,7 @@ impl Call {
     where
         T: Clone + Send + Sync + 'static,
     {
-        self.state.get::<T>()
+        self.router.state.get::<T>()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The checks every endpoint runs before it reads a body (method, content type, encoding and
 //! declared size), then the body itself under a size limit and a timeout.
 
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,7 +11,7 @@ use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::deadline::ready_or_by;
-use super::quota::{Quota, Share};
+use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody, json_response};
 
 pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
@@ -62,19 +64,42 @@ pub(crate) fn check_head(
     Ok(declared)
 }
 
-/// The body bytes a server's endpoints may hold at once, shared by every request of that
-/// server ([`CALL_LIMITS`]).
-#[derive(Clone)]
-pub(crate) struct BodyBudget(Quota);
-
-/// What the server running a call shares with it: given to the framework's own endpoints as an
-/// argument, and to any other service through the task-local [`CALL_LIMITS`] (no allocation per
-/// call, unlike a request extension). Neither outside a [`Server`](crate::Server).
-pub(crate) struct CallLimits {
-    pub(crate) budget: BodyBudget,
+/// What every call of one server counts against: shutdown, the requests in flight and the
+/// body bytes its endpoints hold at once. One per server; each call holds it through one `Arc`.
+#[derive(Debug)]
+pub(crate) struct ServerLimits {
+    pub(crate) shutting_down: std::sync::atomic::AtomicBool,
     pub(crate) in_flight: Quota,
-    /// The call's place among the requests in flight.
-    pub(crate) share: std::cell::Cell<Option<Share>>,
+    pub(crate) body_budget: Quota,
+}
+
+/// One call's place under its server's limits: whether it counts as in flight and the body
+/// bytes it holds, both given back when it is dropped (when the call is answered). Given to the
+/// framework's own endpoints as an argument, and to any other service through the task-local
+/// [`CALL_LIMITS`] (no allocation per call, unlike a request extension). Neither outside a
+/// [`Server`](crate::Server).
+pub(crate) struct CallLimits {
+    server: Arc<ServerLimits>,
+    in_flight: Cell<bool>,
+    reserved: Cell<usize>,
+}
+
+impl CallLimits {
+    /// Counts a new call as in flight; `None` at the limit.
+    pub(crate) fn admit(server: Arc<ServerLimits>) -> Option<Self> {
+        server.in_flight.try_take(1).then(|| Self { server, in_flight: Cell::new(true), reserved: Cell::new(0) })
+    }
+}
+
+impl Drop for CallLimits {
+    fn drop(&mut self) {
+        if self.in_flight.get() {
+            self.server.in_flight.give_back(1);
+        }
+        if self.reserved.get() > 0 {
+            self.server.body_budget.give_back(self.reserved.get());
+        }
+    }
 }
 
 tokio::task_local! {
@@ -93,7 +118,11 @@ fn with_limits<R>(given: Option<&CallLimits>, f: impl FnOnce(&CallLimits) -> R) 
 /// Stops counting the call as in flight while its body is read: a slow body (bounded by the
 /// body budget and the body timeout) must not take the place of a call ready to run.
 pub(crate) fn pause_in_flight(given: Option<&CallLimits>) {
-    with_limits(given, |limits| drop(limits.share.take()));
+    with_limits(given, |limits| {
+        if limits.in_flight.replace(false) {
+            limits.server.in_flight.give_back(1);
+        }
+    });
 }
 
 /// Counts the call as in flight again once its body is read.
@@ -102,47 +131,40 @@ pub(crate) fn pause_in_flight(given: Option<&CallLimits>) {
 ///
 /// 503 `overloaded` when the requests in flight are at the limit now.
 pub(crate) fn resume_in_flight(given: Option<&CallLimits>) -> Result<(), Rejection> {
-    match with_limits(given, |limits| limits.in_flight.try_take(1).map(|share| limits.share.set(Some(share)))) {
-        None | Some(Some(())) => Ok(()),
-        Some(None) => Err(Rejection::overloaded()),
+    let resumed = with_limits(given, |limits| {
+        limits.in_flight.get() || {
+            let taken = limits.server.in_flight.try_take(1);
+            limits.in_flight.set(taken);
+            taken
+        }
+    });
+    match resumed {
+        None | Some(true) => Ok(()),
+        Some(false) => Err(Rejection::overloaded()),
     }
 }
-
-impl BodyBudget {
-    pub(crate) fn new(bytes: usize) -> Self {
-        Self(Quota::new(bytes))
-    }
-
-    /// Reserves `bytes`, or `None` when they do not fit now.
-    fn reserve(&self, bytes: usize) -> Option<Share> {
-        self.0.try_take(bytes)
-    }
-}
-
-/// The body bytes reserved for one request; released when the call is answered.
-pub(crate) type Reservation = Option<Share>;
 
 /// Reserves room for the body in the server's budget (when the request came through a
-/// [`Server`](crate::Server)): its declared length (as [`check_head`] read it), or `limit` when
-/// it declares none.
+/// [`Server`](crate::Server)), held until the call is answered: its declared length (as
+/// [`check_head`] read it), or `limit` when it declares none.
 ///
 /// # Errors
 ///
 /// 503 `overloaded` when the budget is spent.
-pub(crate) fn reserve(
-    given: Option<&CallLimits>,
-    declared: Option<u64>,
-    limit: usize,
-) -> Result<Reservation, Rejection> {
+pub(crate) fn reserve(given: Option<&CallLimits>, declared: Option<u64>, limit: usize) -> Result<(), Rejection> {
     let bytes = declared.and_then(|length| usize::try_from(length).ok()).unwrap_or(limit).min(limit);
-    match with_limits(given, |limits| limits.budget.reserve(bytes)) {
-        None => Ok(None),
-        Some(Some(permit)) => Ok(Some(permit)),
-        Some(None) => {
-            tracing::warn!(bytes, "the server's body budget is spent: refusing a body before reading it");
-            Err(Rejection::overloaded())
+    let reserved = with_limits(given, |limits| {
+        let taken = limits.server.body_budget.try_take(bytes);
+        if taken {
+            limits.reserved.set(limits.reserved.get() + bytes);
         }
+        taken
+    });
+    if reserved == Some(false) {
+        tracing::warn!(bytes, "the server's body budget is spent: refusing a body before reading it");
+        return Err(Rejection::overloaded());
     }
+    Ok(())
 }
 
 /// Reads the body: 413 as soon as it passes `limit`, without reading the rest; 503
@@ -215,6 +237,34 @@ mod tests {
         assert_eq!(code(&head(&[json, ("content-length", b"101")]), Some(5)), Err("payload_too_large"));
         assert_eq!(code(&head(&[json]), Some(101)), Err("payload_too_large"));
         assert_eq!(code(&head(&[json]), Some(7)), Ok(Some(7)));
+    }
+
+    /// A call holds its place in flight and its body bytes until it is dropped, gives its place
+    /// back while its body is read, and is refused (and holds nothing) past either limit.
+    #[test]
+    fn a_call_gives_back_what_it_holds() {
+        let server = Arc::new(ServerLimits {
+            shutting_down: std::sync::atomic::AtomicBool::new(false),
+            in_flight: Quota::new(1),
+            body_budget: Quota::new(100),
+        });
+        let call = CallLimits::admit(Arc::clone(&server)).expect("room for one");
+        assert!(CallLimits::admit(Arc::clone(&server)).is_none(), "one in flight at most");
+        assert!(reserve(Some(&call), Some(60), 1000).is_ok());
+        assert_eq!(reserve(Some(&call), Some(60), 1000).err().map(|r| r.code()), Some("overloaded"));
+        assert!(reserve(Some(&call), None, 40).is_ok(), "no declared length: the body limit");
+        pause_in_flight(Some(&call));
+        pause_in_flight(Some(&call));
+        let other = CallLimits::admit(Arc::clone(&server)).expect("a paused call is not in flight");
+        assert_eq!(resume_in_flight(Some(&call)).err().map(|r| r.code()), Some("overloaded"));
+        drop(other);
+        assert!(resume_in_flight(Some(&call)).is_ok());
+        assert!(resume_in_flight(Some(&call)).is_ok(), "resuming twice takes one place");
+        assert!(CallLimits::admit(Arc::clone(&server)).is_none());
+        drop(call);
+        assert!(server.in_flight.try_take(1) && server.body_budget.try_take(100), "all given back");
+        // Outside a server there are no limits.
+        assert!(reserve(None, Some(u64::MAX), 10).is_ok() && resume_in_flight(None).is_ok());
     }
 
     #[tokio::test(start_paused = true)]

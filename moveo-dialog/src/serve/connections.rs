@@ -21,6 +21,8 @@ use super::protocol::Drain;
 
 /// One connection's activity, shared by its requests and its watchdog.
 pub(crate) struct Activity {
+    /// When the server started: what `idle_since_ms` counts from.
+    epoch: Instant,
     /// Requests whose response is not fully sent yet.
     in_flight: AtomicUsize,
     /// When the connection last became idle, in milliseconds since the server started.
@@ -48,9 +50,9 @@ impl Activity {
     }
 
     /// Marks a request as started; the returned guard marks it finished when dropped.
-    pub(crate) fn begin(self: &Arc<Self>, connections: &Arc<Connections>) -> RequestGuard {
+    pub(crate) fn begin(self: &Arc<Self>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        RequestGuard { activity: Arc::clone(self), connections: Arc::clone(connections) }
+        RequestGuard { activity: Arc::clone(self) }
     }
 }
 
@@ -96,16 +98,19 @@ impl CloseRequest {
 /// Held while a request is in flight: from its head to the last byte of its response.
 pub(crate) struct RequestGuard {
     activity: Arc<Activity>,
-    connections: Arc<Connections>,
 }
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         // Record the idle time before the count reaches 0, so an idle connection is never seen
         // with a stale time.
-        self.activity.idle_since_ms.store(self.connections.now_ms(), Ordering::Release);
+        self.activity.idle_since_ms.store(millis_since(self.activity.epoch), Ordering::Release);
         self.activity.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
+}
+
+fn millis_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Every live connection of one server.
@@ -143,7 +148,7 @@ impl Connections {
     }
 
     fn now_ms(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+        millis_since(self.epoch)
     }
 
     fn live(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Activity>>> {
@@ -159,6 +164,7 @@ impl Connections {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let activity = Arc::new(Activity {
+            epoch: self.epoch,
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(self.now_ms()),
             evict: CloseRequest::default(),
@@ -463,7 +469,7 @@ mod tests {
         let connections = Arc::new(Connections::new(8, Duration::from_secs(10)));
         let Admission::Serve(idle_id, idle) = connections.admit() else { panic!() };
         let Admission::Serve(busy_id, busy) = connections.admit() else { panic!() };
-        let guard = busy.begin(&connections);
+        let guard = busy.begin();
         // The idle one ends as soon as it is drained; the busy one once its request is answered.
         let (drained_idle, idle_told) = oneshot::channel();
         let idle_task = serve_stub(&connections, idle_id, idle, async { idle_told.await.unwrap() }, drained_idle);
@@ -508,7 +514,7 @@ mod tests {
         let connections = Arc::new(Connections::new(4, Duration::from_secs(10)));
         let Admission::Serve(_, idle) = connections.admit() else { panic!() };
         let Admission::Serve(_, busy) = connections.admit() else { panic!() };
-        let guard = busy.begin(&connections);
+        let guard = busy.begin();
         let sweeper = {
             let connections = Arc::clone(&connections);
             tokio::spawn(async move {
@@ -536,14 +542,14 @@ mod tests {
         let Admission::Serve(first, oldest) = connections.admit() else { panic!() };
         tokio::time::advance(Duration::from_millis(5)).await;
         let Admission::Serve(_, busy) = connections.admit() else { panic!() };
-        let _guard = busy.begin(&connections);
+        let _guard = busy.begin();
         // A third connection asks the oldest idle one to close.
         let Admission::Serve(_, _third) = connections.admit() else { panic!() };
         let closed = connections.watch(&oldest, stub(std::future::pending::<()>()));
         assert!(tokio::time::timeout(Duration::from_millis(1), closed).await.unwrap().is_none());
         connections.remove(first);
         // With every connection busy, a newcomer is refused.
-        let _busy_too = _third.begin(&connections);
+        let _busy_too = _third.begin();
         assert!(matches!(connections.admit(), Admission::Full));
     }
 

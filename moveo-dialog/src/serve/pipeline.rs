@@ -172,10 +172,10 @@ where
         let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
         return refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
     }
-    let _reservation = match reserve(limits.as_ref(), declared, gate.body_limit) {
-        Ok(reservation) => reservation,
-        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
-    };
+    // Held by `limits` until the call is answered.
+    if let Err(rejection) = reserve(limits.as_ref(), declared, gate.body_limit) {
+        return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
+    }
     pause_in_flight(limits.as_ref());
     let body = match read(body, gate.body_limit, gate.body_timeout).await {
         Ok(body) => body,

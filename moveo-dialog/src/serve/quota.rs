@@ -1,50 +1,39 @@
 //! A lock-free count of something held (requests in flight, body bytes in memory) against a
 //! limit. Nothing ever waits for room: a call that does not fit is refused at once, so a
-//! semaphore's waiter queue (and the lock it takes on every release) is not needed.
+//! semaphore's waiter queue (and the lock it takes on every release) is not needed. What a call
+//! holds is recorded by the call ([`CallLimits`](super::body::CallLimits)), which gives it back:
+//! no reference count per share.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A limit and what is held of it; cheap to clone (one `Arc`).
-#[derive(Clone, Debug)]
-pub(crate) struct Quota(Arc<Counter>);
-
+/// A limit and what is held of it.
 #[derive(Debug)]
-struct Counter {
+pub(crate) struct Quota {
     limit: usize,
     held: AtomicUsize,
 }
 
-/// `amount` of a quota, given back when dropped.
-#[derive(Debug)]
-#[must_use = "the amount is given back as soon as the share is dropped"]
-pub(crate) struct Share {
-    quota: Quota,
-    amount: usize,
-}
-
 impl Quota {
     pub(crate) fn new(limit: usize) -> Self {
-        Self(Arc::new(Counter { limit, held: AtomicUsize::new(0) }))
+        Self { limit, held: AtomicUsize::new(0) }
     }
 
-    /// Takes `amount`, or `None` when it does not fit under the limit now.
-    pub(crate) fn try_take(&self, amount: usize) -> Option<Share> {
-        let counter = &self.0;
-        let mut held = counter.held.load(Ordering::Relaxed);
+    /// Takes `amount`; `false` when it does not fit under the limit now.
+    #[must_use = "what is taken must be given back"]
+    pub(crate) fn try_take(&self, amount: usize) -> bool {
+        let mut held = self.held.load(Ordering::Relaxed);
         loop {
-            let after = held.checked_add(amount).filter(|after| *after <= counter.limit)?;
-            match counter.held.compare_exchange_weak(held, after, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return Some(Share { quota: self.clone(), amount }),
+            let Some(after) = held.checked_add(amount).filter(|after| *after <= self.limit) else { return false };
+            match self.held.compare_exchange_weak(held, after, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => return true,
                 Err(actual) => held = actual,
             }
         }
     }
-}
 
-impl Drop for Share {
-    fn drop(&mut self) {
-        self.quota.0.held.fetch_sub(self.amount, Ordering::AcqRel);
+    /// Gives back `amount` taken with [`try_take`](Self::try_take).
+    pub(crate) fn give_back(&self, amount: usize) {
+        self.held.fetch_sub(amount, Ordering::AcqRel);
     }
 }
 
@@ -53,16 +42,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shares_fit_under_the_limit_and_come_back_when_dropped() {
+    fn takes_fit_under_the_limit_and_room_comes_back_when_given_back() {
         let quota = Quota::new(10);
-        let six = quota.try_take(6).unwrap();
-        assert!(quota.try_take(5).is_none());
-        let four = quota.try_take(4).unwrap();
-        assert!(quota.try_take(1).is_none());
-        drop(six);
-        assert!(quota.try_take(6).is_some());
-        drop(four);
-        assert!(quota.try_take(usize::MAX).is_none(), "no overflow");
-        assert!(quota.try_take(10).is_some());
+        assert!(quota.try_take(6));
+        assert!(!quota.try_take(5));
+        assert!(quota.try_take(4));
+        assert!(!quota.try_take(1));
+        quota.give_back(6);
+        assert!(quota.try_take(6));
+        quota.give_back(6);
+        quota.give_back(4);
+        assert!(!quota.try_take(usize::MAX), "no overflow");
+        assert!(quota.try_take(10));
     }
 }

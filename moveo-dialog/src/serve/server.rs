@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
-use super::body::{BodyBudget, CALL_LIMITS, CallLimits, healthz};
+use super::body::{CALL_LIMITS, CallLimits, ServerLimits, healthz};
 use super::connections::{Activity, Admission, Connections, GuardedBody, default_max_connections};
 use super::protocol::{Builders, Protocol};
 use super::quota::Quota;
@@ -360,10 +360,12 @@ where
             idle_timeout: self.header_read_timeout,
             #[cfg(feature = "tls")]
             tls: self.tls.clone(),
-            in_flight: Quota::new(self.max_in_flight),
-            shutting_down: AtomicBool::new(false),
             connections: Arc::new(Connections::new(self.max_connections, self.header_read_timeout)),
-            budget: BodyBudget::new(self.body_budget),
+            limits: Arc::new(ServerLimits {
+                shutting_down: AtomicBool::new(false),
+                in_flight: Quota::new(self.max_in_flight),
+                body_budget: Quota::new(self.body_budget),
+            }),
         });
         tracing::debug!(max_connections = self.max_connections, body_budget = self.body_budget, "limits");
         #[cfg(all(feature = "tls", unix))]
@@ -398,7 +400,7 @@ where
                 () = &mut signal => break,
             }
         }
-        shared.shutting_down.store(true, Ordering::SeqCst);
+        shared.limits.shutting_down.store(true, Ordering::SeqCst);
         tracing::info!(grace_period_ms = self.grace_period.as_millis() as u64, "shutting down");
         let drained = shared.connections.drain();
         let mut drained = std::pin::pin!(drained);
@@ -452,10 +454,9 @@ struct Shared {
     idle_timeout: Duration,
     #[cfg(feature = "tls")]
     tls: Option<super::tls::Tls>,
-    in_flight: Quota,
-    shutting_down: AtomicBool,
     connections: Arc<Connections>,
-    budget: BodyBudget,
+    /// What every call counts against; each call holds it (one `Arc` clone a call).
+    limits: Arc<ServerLimits>,
 }
 
 fn spawn_connection<S: HttpService>(shared: &Arc<Shared>, service: &S, stream: TcpStream, peer: SocketAddr) {
@@ -536,16 +537,16 @@ async fn serve_any<S, I>(
     // endpoint's future as it is: a wrapper around it would copy the request into one more
     // future.
     if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request, peer, limits| router.clone().answer(request, Some(peer), Some(limits));
+        let answer = move |request, peer, limits| router.answer(request, Some(peer), Some(limits));
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-        let answer = move |request, peer, limits| receiver.clone().answer(request, Some(peer), Some(limits));
+        let answer = move |request, peer, limits| receiver.answer(request, Some(peer), Some(limits));
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     let answer = move |mut request: Request<Incoming>, peer: RemoteAddr, limits| {
         request.extensions_mut().insert(peer);
-        CALL_LIMITS.scope(limits, service.clone().oneshot(request))
+        CALL_LIMITS.scope(limits, service.oneshot(request))
     };
     serve_io(shared, answer, activity, io, protocol, peer).await;
 }
@@ -596,22 +597,24 @@ async fn serve_io<A, F, B, I>(
     protocol: Protocol,
     peer: SocketAddr,
 ) where
-    A: Fn(Request<Incoming>, RemoteAddr, CallLimits) -> F + Clone + Send + 'static,
+    A: FnOnce(Request<Incoming>, RemoteAddr, CallLimits) -> F + Clone + Send + 'static,
     F: Future<Output: Served<Body = B>> + Send + 'static,
     B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let connection_shared = Arc::clone(shared);
+    let server_limits = Arc::clone(&shared.limits);
     let requests = Arc::clone(activity);
+    // Per request: the answer cloned once (one `Arc` for an endpoint of the crate's own) and
+    // the limits once; each is moved, not cloned again, into the call.
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let shared = Arc::clone(&connection_shared);
-        let guard = requests.begin(&shared.connections);
+        let guard = requests.begin();
+        let limits = Arc::clone(&server_limits);
         let answer = answer.clone();
         // The call's future is made inside this one, in the place hyper keeps it, not here
         // and then moved there: it is the largest part of a request's state.
         async move {
             let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
-            let response = match shared.admit(&request) {
+            let response = match admit(limits, &request) {
                 Admitted::Call(limits) => {
                     let answered = answer(request, RemoteAddr(peer), limits).await;
                     answered.into_served().unwrap_or_else(|err| {
@@ -638,26 +641,18 @@ enum Admitted {
     Answered(Response<ResponseBody>),
 }
 
-impl Shared {
-    /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap
-    /// on requests in flight). The request is looked at, not moved: each move of it copies
-    /// 264 bytes.
-    fn admit(&self, request: &Request<Incoming>) -> Admitted {
-        if self.shutting_down.load(Ordering::SeqCst) {
-            return Admitted::Answered(Rejection::shutting_down().into_response());
-        }
-        if let Some(health) = healthz(request.method(), request.uri()) {
-            return Admitted::Answered(health);
-        }
-        let Some(in_flight) = self.in_flight.try_take(1) else {
-            return Admitted::Answered(Rejection::overloaded().into_response());
-        };
-        let limits = CallLimits {
-            budget: self.budget.clone(),
-            in_flight: self.in_flight.clone(),
-            share: std::cell::Cell::new(Some(in_flight)),
-        };
-        Admitted::Call(limits)
+/// The checks every request passes before it is answered (shutdown, `/healthz`, the cap on
+/// requests in flight). The request is looked at, not moved: each move of it copies 264 bytes.
+fn admit(limits: Arc<ServerLimits>, request: &Request<Incoming>) -> Admitted {
+    if limits.shutting_down.load(Ordering::SeqCst) {
+        return Admitted::Answered(Rejection::shutting_down().into_response());
+    }
+    if let Some(health) = healthz(request.method(), request.uri()) {
+        return Admitted::Answered(health);
+    }
+    match CallLimits::admit(limits) {
+        Some(limits) => Admitted::Call(limits),
+        None => Admitted::Answered(Rejection::overloaded().into_response()),
     }
 }
 
