@@ -8,6 +8,8 @@
 #
 # Each server runs under valgrind, gets one call, has its counters zeroed, then serves
 # `wrk -t1 -c8` for 6 s; its counters are dumped and divided by the requests wrk made.
+# Also counted: clock reads (calls to clock_gettime) and locked instructions (atomic
+# read-modify-writes, by benches/locked.py), which cost natively far more than one instruction.
 # Bounded: 6 s of load per server, loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +35,7 @@ PORT=18280
 for server in "$@"; do
   name=${server%%=*}; binary=${server#*=}; PORT=$((PORT + 1))
   MOVEO_VERIFY_TOKEN=$TOKEN LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
-    valgrind --tool=callgrind --callgrind-out-file="$WORK/$name.out" "$binary" >/dev/null 2>&1 &
+    valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$WORK/$name.out" "$binary" >/dev/null 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do
     curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
@@ -55,6 +57,8 @@ for block in sys.stdin.read().split("\n\n"):
         break
 else:
     print(0)')
-  printf '%-14s %8d requests  %7d instructions  %5.1f clock reads per request\n' "$name" "$requests" \
-    $((total / requests)) "$(python3 -c "print($clocks / $requests)")"
+  # Atomic read-modify-writes are one instruction each to callgrind but ~6 ns natively.
+  locked=$(python3 benches/locked.py "$WORK/$name.out".1 "$requests")
+  printf '%-14s %8d requests  %7d instructions  %5.1f clock reads  %5.1f locked instructions per request\n' \
+    "$name" "$requests" $((total / requests)) "$(python3 -c "print($clocks / $requests)")" "$locked"
 done
