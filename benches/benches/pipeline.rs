@@ -13,7 +13,8 @@
 //! - `serialise`: the spec's full reply built and serialised (`spec full reply`) and built only
 //!   (`spec full reply, built`); the erasmus reply beside the baseline's derived one (the
 //!   reply's writer against serde_json is `--bench reply_writer`, interleaved in one process);
-//! - `clock`: one `Instant::now()`, the cost of a clock read that callgrind does not show.
+//! - `clock`: one `Instant::now()`, the cost of a clock read that callgrind does not show;
+//! - `atomic`: one uncontended `fetch_add`, the cost of a locked instruction (callgrind counts one).
 //!
 //! Run: `cargo bench -p moveo-dialog-benches --bench pipeline`
 
@@ -120,5 +121,14 @@ fn clock(c: &mut Criterion) {
     c.bench_function("clock/Instant::now", |b| b.iter(std::time::Instant::now));
 }
 
-criterion_group!(benches, verify, decode, in_process, serialise, clock);
+/// What one uncontended atomic read-modify-write costs on this machine: callgrind counts it as
+/// one instruction, so `benches/instructions.sh` reports locked instructions per request apart.
+fn atomic(c: &mut Criterion) {
+    let counter = std::sync::atomic::AtomicUsize::new(0);
+    c.bench_function("atomic/fetch_add", |b| {
+        b.iter(|| black_box(&counter).fetch_add(1, std::sync::atomic::Ordering::AcqRel))
+    });
+}
+
+criterion_group!(benches, verify, decode, in_process, serialise, clock, atomic);
 criterion_main!(benches);
