@@ -22,6 +22,10 @@ for tool in wrk valgrind; do
     { apt-get update -qq && apt-get install -y -qq "$tool"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "$tool" >/dev/null
   fi
 done
+if ! command -v objdump >/dev/null; then
+  echo "installing objdump (Debian package binutils)" >&2
+  { apt-get update -qq && apt-get install -y -qq binutils; } >/dev/null 2>&1 || sudo apt-get install -y -qq binutils >/dev/null
+fi
 if [ $# -eq 0 ]; then
   cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
   cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
