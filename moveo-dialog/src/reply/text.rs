@@ -1,6 +1,6 @@
 //! The text response: one or more texts, with optional quick-reply options.
 
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use smallvec::SmallVec;
 
 use super::check::{self, Path};
@@ -21,14 +21,9 @@ use super::limits::{MAX_OPTION_LABEL_CHARS, MAX_OPTIONS, MIN_OPTION_LABEL_CHARS,
 #[must_use = "a text does nothing until it is added to a reply"]
 pub struct Text {
     /// One text inline (most texts have one): no allocation for the list.
-    #[serde(serialize_with = "as_slice")]
     texts: SmallVec<[String; 1]>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     options: Vec<TextOption>,
-}
-
-fn as_slice<S: Serializer>(texts: &SmallVec<[String; 1]>, serializer: S) -> Result<S::Ok, S::Error> {
-    texts.as_slice().serialize(serializer)
 }
 
 /// A quick-reply option of a [`Text`]: `label` is shown, `text` is sent back when chosen.
