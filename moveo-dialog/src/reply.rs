@@ -22,6 +22,28 @@
 //! assert_eq!(err.to_string(), "responses[0].cards[0].title: 71 characters, at most 64");
 //! # Ok::<(), moveo_dialog::ReplyError>(())
 //! ```
+//!
+//! Every string a builder takes is an `impl Into<Cow<'static, str>>`: a literal is kept as it
+//! is and a `String` is moved in, so neither is copied. A borrowed `&str` that does not live
+//! for `'static` (a field of a handler's context, say) is passed as `.to_owned()`:
+//!
+//! ```
+//! use moveo_dialog::Reply;
+//! use moveo_dialog::reply::Text;
+//!
+//! fn greet(name: &str) -> Reply {
+//!     Reply::builder()
+//!         // A context value is anything `Serialize`, borrowed or not.
+//!         .context("greeted", name)
+//!         .text(Text::new(format!("Hello, {name}!")).option(name.to_owned(), "That's me"))
+//!         .build()
+//!         .expect("a short text keeps every limit")
+//! }
+//! let reply = greet("George");
+//! assert_eq!(reply.context()["greeted"], "George");
+//! let moveo_dialog::reply::ResponseItem::Text(text) = &reply.responses()[0] else { unreachable!() };
+//! assert_eq!(text.options()[0].label, "George");
+//! ```
 
 mod carousel;
 pub(crate) mod check;
@@ -35,7 +57,10 @@ mod url;
 mod webview;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 pub use carousel::{Button, Card, CardMedia, CardMediaKind, Carousel, DefaultAction, WebviewButton};
 pub use check::{UUID_PATTERN, is_absolute_uri, is_hyphenated_uuid};
@@ -93,8 +118,8 @@ impl ResponseItem {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[must_use = "a reply does nothing until it is returned to Moveo"]
 pub struct Reply {
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    context: Map<String, Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    context: BTreeMap<Cow<'static, str>, Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     responses: Vec<ResponseItem>,
 }
@@ -111,13 +136,13 @@ impl Reply {
     /// let reply = moveo_dialog::Reply::text("Your code is on its way.");
     /// assert_eq!(reply.responses().len(), 1);
     /// ```
-    pub fn text(text: impl Into<String>) -> Self {
-        Self { context: Map::new(), responses: vec![ResponseItem::Text(Text::new(text))] }
+    pub fn text(text: impl Into<Cow<'static, str>>) -> Self {
+        Self { context: BTreeMap::new(), responses: vec![ResponseItem::Text(Text::new(text))] }
     }
 
     /// The context updates.
     #[must_use]
-    pub fn context(&self) -> &Map<String, Value> {
+    pub fn context(&self) -> &BTreeMap<Cow<'static, str>, Value> {
         &self.context
     }
 
@@ -151,7 +176,7 @@ static LAST_REPLY_LEN: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomi
 #[derive(Debug, Default, Clone)]
 #[must_use = "a reply builder does nothing until `build` is called"]
 pub struct ReplyBuilder {
-    context: Map<String, Value>,
+    context: BTreeMap<Cow<'static, str>, Value>,
     responses: Vec<ResponseItem>,
     deferred: Option<ReplyError>,
 }
@@ -159,7 +184,7 @@ pub struct ReplyBuilder {
 impl ReplyBuilder {
     /// Sets the context variable `key` to `value`. The keys `global` and `channels` are
     /// reserved by Moveo and refused by [`build`](Self::build).
-    pub fn context(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+    pub fn context(mut self, key: impl Into<Cow<'static, str>>, value: impl Serialize) -> Self {
         let key = key.into();
         match serde_json::to_value(value) {
             Ok(value) => {
@@ -178,7 +203,9 @@ impl ReplyBuilder {
 
     pub(crate) fn context_object_filtered(mut self, update: impl Serialize, keep: impl Fn(&str) -> bool) -> Self {
         match serde_json::to_value(update) {
-            Ok(Value::Object(fields)) => self.context.extend(fields.into_iter().filter(|(key, _)| keep(key))),
+            Ok(Value::Object(fields)) => self
+                .context
+                .extend(fields.into_iter().filter(|(key, _)| keep(key)).map(|(key, value)| (Cow::Owned(key), value))),
             Ok(_) => self.defer_root(ReplyErrorKind::NotAnObject),
             Err(err) => self.defer_root(ReplyErrorKind::NotSerializable { message: err.to_string() }),
         }
@@ -202,7 +229,7 @@ impl ReplyBuilder {
     }
 
     /// Adds an event response that triggers the node `trigger_node_id` (a hyphenated UUID).
-    pub fn event(self, trigger_node_id: impl Into<String>) -> Self {
+    pub fn event(self, trigger_node_id: impl Into<Cow<'static, str>>) -> Self {
         self.response(ResponseItem::Event(TriggerNode::new(trigger_node_id)))
     }
 

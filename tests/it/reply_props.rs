@@ -155,12 +155,12 @@ fn webview_button(
     height: Option<WebviewHeight>,
     node: &Option<String>,
 ) -> moveo_dialog::reply::WebviewButton {
-    let mut button = Button::webview(label, url);
+    let mut button = Button::webview(label.to_owned(), url.to_owned());
     if let Some(height) = height {
         button = button.height(height);
     }
     if let Some(node) = node {
-        button = button.trigger_node_id(node);
+        button = button.trigger_node_id(node.clone());
     }
     button
 }
@@ -168,39 +168,43 @@ fn webview_button(
 fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
     let mut builder = Reply::builder();
     for (key, value) in &spec.context {
-        builder = builder.context(key, value);
+        builder = builder.context(key.clone(), value);
     }
     for response in &spec.responses {
         builder = match response {
             ResponseSpec::Text { texts, options } => {
-                let text =
-                    options.iter().fold(Text::from_texts(texts.clone()), |text, (label, t)| text.option(label, t));
+                let text = options
+                    .iter()
+                    .fold(Text::from_texts(texts.clone()), |text, (label, t)| text.option(label.clone(), t.clone()));
                 builder.text(text)
             }
             ResponseSpec::Media { kind, url, name, size } => {
                 let mut media = [Media::image, Media::video, Media::audio, Media::file][*kind](url.clone());
                 if let Some(name) = name {
-                    media = media.name(name);
+                    media = media.name(name.clone());
                 }
                 if let Some(size) = size {
                     media = media.size(*size);
                 }
                 builder.media(media)
             }
-            ResponseSpec::Event { node } => builder.event(node),
+            ResponseSpec::Event { node } => builder.event(node.clone()),
             ResponseSpec::Carousel { cards, action_id } => {
                 let mut carousel = Carousel::new();
                 for spec in cards {
-                    let media =
-                        if spec.video { CardMedia::video(&spec.media_url) } else { CardMedia::image(&spec.media_url) };
-                    let mut card = Card::new(&spec.title, media);
+                    let media = if spec.video {
+                        CardMedia::video(spec.media_url.clone())
+                    } else {
+                        CardMedia::image(spec.media_url.clone())
+                    };
+                    let mut card = Card::new(spec.title.clone(), media);
                     if let Some(subtitle) = &spec.subtitle {
-                        card = card.subtitle(subtitle);
+                        card = card.subtitle(subtitle.clone());
                     }
                     for button in &spec.buttons {
                         card = card.button(match button {
-                            ButtonSpec::Postback { label, value } => Button::postback(label, value),
-                            ButtonSpec::Url { label, url } => Button::url(label, url),
+                            ButtonSpec::Postback { label, value } => Button::postback(label.clone(), value.clone()),
+                            ButtonSpec::Url { label, url } => Button::url(label.clone(), url.clone()),
                             ButtonSpec::Webview { label, url, height, node } => {
                                 webview_button(label, url, *height, node).into()
                             }
@@ -208,8 +212,8 @@ fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
                     }
                     if let Some(action) = &spec.default_action {
                         card = card.default_action(match action {
-                            ButtonSpec::Postback { value, .. } => DefaultAction::postback(value),
-                            ButtonSpec::Url { url, .. } => DefaultAction::url(url),
+                            ButtonSpec::Postback { value, .. } => DefaultAction::postback(value.clone()),
+                            ButtonSpec::Url { url, .. } => DefaultAction::url(url.clone()),
                             ButtonSpec::Webview { label, url, height, node } => {
                                 webview_button(label, url, *height, node).into()
                             }
@@ -218,17 +222,17 @@ fn build(spec: &ReplySpec) -> Result<Reply, moveo_dialog::ReplyError> {
                     carousel = carousel.card(card);
                 }
                 if let Some(id) = action_id {
-                    carousel = carousel.action_id(id);
+                    carousel = carousel.action_id(id.clone());
                 }
                 builder.carousel(carousel)
             }
             ResponseSpec::Webview { name, label, url, height, node } => {
-                let mut webview = Webview::new(name, label, url);
+                let mut webview = Webview::new(name.clone(), label.clone(), url.clone());
                 if let Some(height) = height {
                     webview = webview.height(*height);
                 }
                 if let Some(node) = node {
-                    webview = webview.trigger_node_id(node);
+                    webview = webview.trigger_node_id(node.clone());
                 }
                 builder.webview(webview)
             }
@@ -415,14 +419,14 @@ proptest! {
     ) {
         let mut builder = Reply::builder();
         for (key, value) in &context {
-            builder = builder.context(key, value);
+            builder = builder.context(key.clone(), value);
         }
-        let text = options.iter().fold(Text::from_texts(texts), |text, (label, sent)| text.option(label, sent));
+        let text = options.iter().fold(Text::from_texts(texts), |text, (label, sent)| text.option(label.clone(), sent.clone()));
         let carousel = cards.iter().fold(Carousel::new(), |carousel, (title, subtitle, value)| {
-            let card = Card::new(title, CardMedia::image("https://example.com/a.jpg"))
-                .button(Button::postback(title, value));
+            let card = Card::new(title.clone(), CardMedia::image("https://example.com/a.jpg"))
+                .button(Button::postback(title.clone(), value.clone()));
             carousel.card(match subtitle {
-                Some(subtitle) => card.subtitle(subtitle),
+                Some(subtitle) => card.subtitle(subtitle.clone()),
                 None => card,
             })
         });

@@ -1,5 +1,7 @@
 //! The carousel response: cards with media, titles, buttons and a default action.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -32,7 +34,7 @@ use super::webview::{WebviewHeight, check_target};
 pub struct Carousel {
     cards: Vec<Card>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    action_id: Option<String>,
+    action_id: Option<Cow<'static, str>>,
 }
 
 impl Carousel {
@@ -48,7 +50,7 @@ impl Carousel {
     }
 
     /// Sets the action id (a hyphenated UUID) instead of the derived one.
-    pub fn action_id(mut self, action_id: impl Into<String>) -> Self {
+    pub fn action_id(mut self, action_id: impl Into<Cow<'static, str>>) -> Self {
         self.action_id = Some(action_id.into());
         self
     }
@@ -74,7 +76,7 @@ impl Carousel {
     /// known to be valid.
     pub(crate) fn ensure_action_id(&mut self) {
         if self.action_id.is_none() {
-            self.action_id = Some(derived_action_id(&self.cards));
+            self.action_id = Some(derived_action_id(&self.cards).into());
         }
     }
 }
@@ -111,7 +113,7 @@ pub enum CardMediaKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CardMedia {
     /// An absolute URI.
-    pub url: String,
+    pub url: Cow<'static, str>,
     /// Image or video.
     #[serde(rename = "type")]
     pub kind: CardMediaKind,
@@ -120,13 +122,13 @@ pub struct CardMedia {
 impl CardMedia {
     /// An image card media.
     #[must_use]
-    pub fn image(url: impl Into<String>) -> Self {
+    pub fn image(url: impl Into<Cow<'static, str>>) -> Self {
         Self { url: url.into(), kind: CardMediaKind::Image }
     }
 
     /// A video card media.
     #[must_use]
-    pub fn video(url: impl Into<String>) -> Self {
+    pub fn video(url: impl Into<Cow<'static, str>>) -> Self {
         Self { url: url.into(), kind: CardMediaKind::Video }
     }
 }
@@ -136,9 +138,9 @@ impl CardMedia {
 #[must_use = "a card does nothing until it is added to a carousel"]
 pub struct Card {
     media: CardMedia,
-    title: String,
+    title: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    subtitle: Option<String>,
+    subtitle: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     buttons: Vec<Button>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,12 +149,12 @@ pub struct Card {
 
 impl Card {
     /// A card with its title (1 to 64 characters) and media.
-    pub fn new(title: impl Into<String>, media: CardMedia) -> Self {
+    pub fn new(title: impl Into<Cow<'static, str>>, media: CardMedia) -> Self {
         Self { media, title: title.into(), subtitle: None, buttons: Vec::new(), default_action: None }
     }
 
     /// The subtitle, at most 100 characters.
-    pub fn subtitle(mut self, subtitle: impl Into<String>) -> Self {
+    pub fn subtitle(mut self, subtitle: impl Into<Cow<'static, str>>) -> Self {
         self.subtitle = Some(subtitle.into());
         self
     }
@@ -208,16 +210,16 @@ pub enum Button {
     /// `{"type": "postback", "label", "value"}`: sends `value` back when pressed.
     Postback {
         /// Shown on the button.
-        label: String,
+        label: Cow<'static, str>,
         /// Sent back when the button is pressed.
-        value: String,
+        value: Cow<'static, str>,
     },
     /// `{"type": "url", "label", "url"}`: opens `url`.
     Url {
         /// Shown on the button.
-        label: String,
+        label: Cow<'static, str>,
         /// An absolute URI.
-        url: String,
+        url: Cow<'static, str>,
     },
     /// `{"type": "webview", "label", "url", "height"?, "trigger_node_id"?}`.
     Webview(WebviewButton),
@@ -226,18 +228,18 @@ pub enum Button {
 impl Button {
     /// A postback button.
     #[must_use]
-    pub fn postback(label: impl Into<String>, value: impl Into<String>) -> Self {
+    pub fn postback(label: impl Into<Cow<'static, str>>, value: impl Into<Cow<'static, str>>) -> Self {
         Self::Postback { label: label.into(), value: value.into() }
     }
 
     /// A button that opens a URL.
     #[must_use]
-    pub fn url(label: impl Into<String>, url: impl Into<String>) -> Self {
+    pub fn url(label: impl Into<Cow<'static, str>>, url: impl Into<Cow<'static, str>>) -> Self {
         Self::Url { label: label.into(), url: url.into() }
     }
 
     /// A button that opens a webview; set its height and trigger node on the returned value.
-    pub fn webview(label: impl Into<String>, url: impl Into<String>) -> WebviewButton {
+    pub fn webview(label: impl Into<Cow<'static, str>>, url: impl Into<Cow<'static, str>>) -> WebviewButton {
         WebviewButton { label: label.into(), url: url.into(), height: None, trigger_node_id: None }
     }
 
@@ -263,12 +265,12 @@ impl Button {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use = "a button does nothing until it is added to a card"]
 pub struct WebviewButton {
-    label: String,
-    url: String,
+    label: Cow<'static, str>,
+    url: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     height: Option<WebviewHeight>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    trigger_node_id: Option<String>,
+    trigger_node_id: Option<Cow<'static, str>>,
 }
 
 impl WebviewButton {
@@ -279,7 +281,7 @@ impl WebviewButton {
     }
 
     /// The node (a hyphenated UUID) to trigger upon webview events.
-    pub fn trigger_node_id(mut self, node_id: impl Into<String>) -> Self {
+    pub fn trigger_node_id(mut self, node_id: impl Into<Cow<'static, str>>) -> Self {
         self.trigger_node_id = Some(node_id.into());
         self
     }
@@ -303,12 +305,12 @@ pub enum DefaultAction {
     /// `{"type": "postback", "value"}`.
     Postback {
         /// Sent back when the card is tapped.
-        value: String,
+        value: Cow<'static, str>,
     },
     /// `{"type": "url", "url"}`.
     Url {
         /// An absolute URI.
-        url: String,
+        url: Cow<'static, str>,
     },
     /// `{"type": "webview", "label", "url", "height"?, "trigger_node_id"?}`.
     Webview(WebviewButton),
@@ -317,13 +319,13 @@ pub enum DefaultAction {
 impl DefaultAction {
     /// Sends `value` back when the card is tapped.
     #[must_use]
-    pub fn postback(value: impl Into<String>) -> Self {
+    pub fn postback(value: impl Into<Cow<'static, str>>) -> Self {
         Self::Postback { value: value.into() }
     }
 
     /// Opens `url` when the card is tapped.
     #[must_use]
-    pub fn url(url: impl Into<String>) -> Self {
+    pub fn url(url: impl Into<Cow<'static, str>>) -> Self {
         Self::Url { url: url.into() }
     }
 

@@ -1,5 +1,7 @@
 //! The event response, which triggers a dialog node.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::check::{self, Path};
@@ -9,12 +11,12 @@ use super::error::ReplyError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use = "an event does nothing until it is added to a reply"]
 pub struct TriggerNode {
-    trigger_node_id: String,
+    trigger_node_id: Cow<'static, str>,
 }
 
 impl TriggerNode {
     /// Triggers the node with this id, a hyphenated UUID.
-    pub fn new(trigger_node_id: impl Into<String>) -> Self {
+    pub fn new(trigger_node_id: impl Into<Cow<'static, str>>) -> Self {
         Self { trigger_node_id: trigger_node_id.into() }
     }
 

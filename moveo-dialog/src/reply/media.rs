@@ -1,5 +1,7 @@
 //! The media responses: image, video, audio and file.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::check::{self, Path};
@@ -33,41 +35,41 @@ pub enum MediaKind {
 pub struct Media {
     #[serde(skip)]
     kind: MediaKind,
-    url: String,
+    url: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
+    name: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     size: Option<u64>,
 }
 
 impl Media {
     /// A media response of the given kind; `url` must be an absolute URI.
-    pub fn new(kind: MediaKind, url: impl Into<String>) -> Self {
+    pub fn new(kind: MediaKind, url: impl Into<Cow<'static, str>>) -> Self {
         Self { kind, url: url.into(), name: None, size: None }
     }
 
     /// An image.
-    pub fn image(url: impl Into<String>) -> Self {
+    pub fn image(url: impl Into<Cow<'static, str>>) -> Self {
         Self::new(MediaKind::Image, url)
     }
 
     /// A video.
-    pub fn video(url: impl Into<String>) -> Self {
+    pub fn video(url: impl Into<Cow<'static, str>>) -> Self {
         Self::new(MediaKind::Video, url)
     }
 
     /// An audio clip.
-    pub fn audio(url: impl Into<String>) -> Self {
+    pub fn audio(url: impl Into<Cow<'static, str>>) -> Self {
         Self::new(MediaKind::Audio, url)
     }
 
     /// A file.
-    pub fn file(url: impl Into<String>) -> Self {
+    pub fn file(url: impl Into<Cow<'static, str>>) -> Self {
         Self::new(MediaKind::File, url)
     }
 
     /// The file's name, shown to the user.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = Some(name.into());
         self
     }

@@ -53,6 +53,12 @@ impl From<Url> for String {
     }
 }
 
+impl From<Url> for std::borrow::Cow<'static, str> {
+    fn from(url: Url) -> Self {
+        Self::Owned(url.0)
+    }
+}
+
 /// A value that is not an absolute IRI, with why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{value:?} is not an absolute IRI: {reason}")]

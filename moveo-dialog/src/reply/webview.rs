@@ -1,5 +1,7 @@
 //! The webview response, and the height shared with webview buttons.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::check::{self, Path};
@@ -30,18 +32,22 @@ pub enum WebviewHeight {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[must_use = "a webview does nothing until it is added to a reply"]
 pub struct Webview {
-    name: String,
-    label: String,
-    url: String,
+    name: Cow<'static, str>,
+    label: Cow<'static, str>,
+    url: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     height: Option<WebviewHeight>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    trigger_node_id: Option<String>,
+    trigger_node_id: Option<Cow<'static, str>>,
 }
 
 impl Webview {
     /// A webview with its name, the label shown to the user, and the URL it loads.
-    pub fn new(name: impl Into<String>, label: impl Into<String>, url: impl Into<String>) -> Self {
+    pub fn new(
+        name: impl Into<Cow<'static, str>>,
+        label: impl Into<Cow<'static, str>>,
+        url: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self { name: name.into(), label: label.into(), url: url.into(), height: None, trigger_node_id: None }
     }
 
@@ -52,7 +58,7 @@ impl Webview {
     }
 
     /// The node (a hyphenated UUID) to trigger upon webview events.
-    pub fn trigger_node_id(mut self, node_id: impl Into<String>) -> Self {
+    pub fn trigger_node_id(mut self, node_id: impl Into<Cow<'static, str>>) -> Self {
         self.trigger_node_id = Some(node_id.into());
         self
     }
