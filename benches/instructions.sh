@@ -14,23 +14,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
-TOKEN=bench-verify-token
-BODY=tests/fixtures/spec/dialog-request.json
-for tool in wrk valgrind; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "installing $tool (Debian package)" >&2
-    { apt-get update -qq && apt-get install -y -qq "$tool"; } >/dev/null 2>&1 || sudo apt-get install -y -qq "$tool" >/dev/null
-  fi
-done
-if ! command -v objdump >/dev/null; then
-  echo "installing objdump (Debian package binutils)" >&2
-  { apt-get update -qq && apt-get install -y -qq binutils; } >/dev/null 2>&1 || sudo apt-get install -y -qq binutils >/dev/null
-fi
+. benches/common.sh
+install_missing wrk:wrk valgrind:valgrind objdump:binutils
 if [ $# -eq 0 ]; then
-  cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
-  cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
-  DIR=target/$PROFILE
-  set -- typed-hyper="$DIR/typed-hyper" moveo-dialog="$DIR/examples/erasmus" axum="$DIR/axum-same-work"
+  servers=$(default_servers)
+  # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
+  set -- $servers
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
