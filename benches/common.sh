@@ -1,5 +1,5 @@
-# What the per-request bench scripts share (instructions.sh, profile.sh, allocations.sh);
-# sourced from the repository's root, with PROFILE set.
+# What the bench scripts share (load.sh, instructions.sh, profile.sh, allocations.sh,
+# copies.sh); sourced from the repository's root (default_servers needs PROFILE set).
 
 # The call every server gets: the spec's example request, signed with this token.
 TOKEN=bench-verify-token

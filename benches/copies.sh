@@ -15,10 +15,8 @@
 # 12 requests, loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v gdb >/dev/null; then
-  echo "installing gdb (Debian package)" >&2
-  { apt-get update -qq && apt-get install -y -qq gdb; } >/dev/null 2>&1 || sudo apt-get install -y -qq gdb >/dev/null
-fi
+. benches/common.sh
+install_missing gdb:gdb
 if [ $# -eq 0 ]; then
   export CARGO_PROFILE_RELEASE_DEBUG=line-tables-only CARGO_TARGET_DIR=target/line-tables
   cargo build -q --release -p moveo-dialog-examples --example erasmus

@@ -19,13 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
-TOKEN=bench-verify-token
-BODY=tests/fixtures/spec/dialog-request.json
-
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk (Debian package)" >&2
-  { apt-get update -qq && apt-get install -y -qq wrk; } >/dev/null 2>&1 || sudo apt-get install -y -qq wrk >/dev/null
-fi
+. benches/common.sh
+install_missing wrk:wrk
 if [ $# -eq 0 ]; then
   cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
   cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work

@@ -69,54 +69,45 @@ import collections, re, sys
 work, rows, rounds, names = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
 PERIOD_NS = 100_000  # perf record -c 100000 on cpu-clock: one sample per 100 us of CPU
 
+def crate_of(symbol, dso):
+    """The crate a function is named under (`<hyper::x::Y as Z>::f` is hyper's), else the
+    library or kernel it is in (libc's functions have no path)."""
+    match = re.match(r"<*&?(?:mut )?(?:dyn )?([A-Za-z_][A-Za-z0-9_]*)::", symbol)
+    return match[1] if match else dso
+
 def load(name):
-    """A server's rounds summed: requests, user and kernel us per request, ns per request by
-    function."""
+    """A server's rounds summed: requests, ns per request by function and by crate."""
     requests = sum(int(open(f"{work}/{name}.{r}.requests").read().split()[0]) for r in range(1, rounds + 1))
-    per_symbol, kernel, user = collections.Counter(), 0, 0
-    lines = (line for r in range(1, rounds + 1) for line in open(f"{work}/{name}.{r}.symbols"))
-    for line in lines:
+    ns = PERIOD_NS / requests
+    per_symbol, per_crate = collections.Counter(), collections.Counter()
+    for line in (line for r in range(1, rounds + 1) for line in open(f"{work}/{name}.{r}.symbols")):
         match = re.match(r"\s*(\d+)\s+(\S+)\s+\[(.)\]\s+(.*)", line)
         if not match:
             continue
         samples, dso, where, symbol = int(match[1]), match[2], match[3], match[4]
         # Columns are padded; a symbol never holds two spaces in a row.
-        symbol = re.split(r"\s{2,}", symbol.strip())[0]
-        symbol = re.sub(r"::h[0-9a-f]{16}$", "", symbol)
-        # Shared library code (hyper, serde_json, libc, the kernel) lines up across binaries.
-        per_symbol[("[kernel]" if where == "k" else "") + symbol] += samples
+        symbol = re.sub(r"::h[0-9a-f]{16}$", "", re.split(r"\s{2,}", symbol.strip())[0])
         if where == "k":
-            kernel += samples
+            symbol, crate = "[kernel]" + symbol, "[kernel]"
         else:
-            user += samples
-    ns = PERIOD_NS / requests
-    return requests, user * ns / 1000, kernel * ns / 1000, {k: v * ns for k, v in per_symbol.items()}
+            crate = crate_of(symbol, dso)
+        # Shared library code (hyper, serde_json, libc, the kernel) lines up across binaries.
+        per_symbol[symbol] += samples * ns
+        per_crate[crate] += samples * ns
+    return requests, per_symbol, per_crate
 
 loaded = {name: load(name) for name in names}
 print(f"{'server':16}{'requests':>10}{'user us/req':>13}{'kernel us/req':>15}{'total':>8}")
 for name in names:
-    requests, user, kernel, _ = loaded[name]
+    requests, _, crates = loaded[name]
+    kernel = crates["[kernel]"] / 1000
+    user = sum(crates.values()) / 1000 - kernel
     print(f"{name:16}{requests:>10}{user:>13.2f}{kernel:>15.2f}{user + kernel:>8.2f}")
-def crate_of(symbol):
-    """The crate a function is named under (`<hyper::x::Y as Z>::f` is hyper's), the kernel,
-    or the shared library (libc's functions have no path)."""
-    if symbol.startswith("[kernel]"):
-        return "[kernel]"
-    match = re.match(r"<*&?(?:mut )?(?:dyn )?([A-Za-z_][A-Za-z0-9_]*)::", symbol)
-    return match[1] if match else "[libc, vdso, plt]"
 
-def by_crate(per_symbol):
-    crates = collections.Counter()
-    for symbol, ns in per_symbol.items():
-        crates[crate_of(symbol)] += ns
-    return crates
-
-base = loaded[names[0]][3]
-base_crates = by_crate(base)
+_, base, base_crates = loaded[names[0]]
 for name in names[1:]:
-    other = loaded[name][3]
-    other_crates = by_crate(other)
-    print(f"\n{name} against {names[0]} by crate: ns per request (the binary's own crate apart)")
+    _, other, other_crates = loaded[name]
+    print(f"\n{name} against {names[0]} by crate: ns per request (each binary's own code under its own name)")
     for delta, crate in sorted(((other_crates.get(c, 0) - base_crates.get(c, 0), c)
                                 for c in set(base_crates) | set(other_crates)), reverse=True):
         if abs(delta) >= 10 or max(base_crates.get(crate, 0), other_crates.get(crate, 0)) >= 100:
