@@ -18,8 +18,7 @@ pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderN
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE) else { return false };
+fn is_json(value: &http::HeaderValue) -> bool {
     // What Moveo sends, compared as bytes before the general case.
     value.as_bytes() == b"application/json"
         || value
@@ -37,24 +36,41 @@ pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared
 /// size (413: the `Content-Length`, else `exact`, the body's exact size hint), from the request
-/// head alone; returns the declared size.
+/// head alone; returns the declared size. Each header counts by its first value, as
+/// `HeaderMap::get` reads it; every `X-Moveo-Signature` value is marked sensitive (a credential
+/// for this body, kept out of every `Debug` of the headers).
+///
+/// One pass over the headers, rather than a hashed lookup for each of the four: a request has
+/// a handful of headers, and each lookup hashes its name.
 pub(crate) fn check_head(
-    parts: &http::request::Parts,
+    parts: &mut http::request::Parts,
     exact: Option<u64>,
     limit: usize,
 ) -> Result<Option<u64>, Rejection> {
+    let (mut content_type, mut encoding, mut length) = (None, None, None);
+    for (name, value) in &mut parts.headers {
+        if *name == CONTENT_TYPE {
+            content_type = content_type.or(Some(&*value));
+        } else if *name == CONTENT_LENGTH {
+            length = length.or(Some(&*value));
+        } else if *name == CONTENT_ENCODING {
+            encoding = encoding.or(Some(&*value));
+        } else if *name == crate::verify::SIGNATURE_HEADER_NAME {
+            value.set_sensitive(true);
+        }
+    }
     if parts.method != Method::POST {
         return Err(Rejection::method_not_allowed());
     }
-    if !is_json(&parts.headers) {
+    if !content_type.is_some_and(is_json) {
         return Err(Rejection::unsupported_media_type());
     }
-    if parts.headers.get(CONTENT_ENCODING).is_some_and(|encoding| {
+    if encoding.is_some_and(|encoding| {
         !encoding.to_str().is_ok_and(|encoding| encoding.trim().eq_ignore_ascii_case("identity"))
     }) {
         return Err(Rejection::unsupported_encoding());
     }
-    let declared = match parts.headers.get(CONTENT_LENGTH) {
+    let declared = match length {
         Some(length) => length.to_str().ok().and_then(|length| length.trim().parse::<u64>().ok()),
         None => exact,
     };
@@ -115,8 +131,10 @@ fn with_limits<R>(given: Option<&CallLimits>, f: impl FnOnce(&CallLimits) -> R) 
     }
 }
 
-/// Stops counting the call as in flight while its body is read: a slow body (bounded by the
-/// body budget and the body timeout) must not take the place of a call ready to run.
+/// Stops counting the call as in flight while its body is waited for: a slow body (bounded by
+/// the body budget and the body timeout) must not take the place of a call ready to run. (A
+/// body already in the connection's buffer is read without a pause: two atomic operations on a
+/// counter every core shares, saved.)
 pub(crate) fn pause_in_flight(given: Option<&CallLimits>) {
     with_limits(given, |limits| {
         if limits.in_flight.replace(false) {
@@ -169,8 +187,14 @@ pub(crate) fn reserve(given: Option<&CallLimits>, declared: Option<u64>, limit: 
 
 /// Reads the body: 413 as soon as it passes `limit`, without reading the rest; 503
 /// `body_timeout` (with `Connection: close`) when it takes longer than `timeout`, a status a
-/// retry can fix.
-pub(crate) async fn read<B>(body: B, limit: usize, timeout: Duration) -> Result<Bytes, Rejection>
+/// retry can fix. `waiting` runs once, when the body is not all there on the first poll and
+/// has to be waited for.
+pub(crate) async fn read<B>(
+    body: B,
+    limit: usize,
+    timeout: Duration,
+    waiting: impl FnOnce(),
+) -> Result<Bytes, Rejection>
 where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -178,7 +202,11 @@ where
     // A body already in the connection's buffer is read on the first poll: the timer (and its
     // clock read) is set up only for one that has to be waited for.
     let collect = Limited::new(body, limit).collect();
-    let Some(read) = ready_or_by(collect, || tokio::time::Instant::now() + timeout).await else {
+    let by = || {
+        waiting();
+        tokio::time::Instant::now() + timeout
+    };
+    let Some(read) = ready_or_by(collect, by).await else {
         return Err(Rejection::body_timeout());
     };
     match read {
@@ -221,22 +249,50 @@ mod tests {
 
     #[test]
     fn the_head_is_checked_before_the_body() {
-        let code = |parts: &http::request::Parts, exact| {
-            check_head(parts, exact, 100)
+        let code = |mut parts: http::request::Parts, exact| {
+            check_head(&mut parts, exact, 100)
                 .map_err(|r| if r.message().contains("encoded") { "encoded" } else { r.code() })
         };
         let json: (&str, &[u8]) = ("content-type", b"application/json");
-        assert_eq!(code(&head(&[json]), None), Ok(None));
-        assert_eq!(code(&head(&[("content-type", b"Application/JSON ; charset=utf-8")]), None), Ok(None));
-        assert_eq!(code(&head(&[("content-type", b"text/plain")]), None), Err("unsupported_media_type"));
-        assert_eq!(code(&head(&[json, ("content-encoding", b" identity ")]), None), Ok(None));
-        assert_eq!(code(&head(&[json, ("content-encoding", b"gzip")]), None), Err("encoded"));
-        assert_eq!(code(&head(&[json, ("content-encoding", b"\xffidentity")]), None), Err("encoded"));
+        assert_eq!(code(head(&[json]), None), Ok(None));
+        assert_eq!(code(head(&[("content-type", b"Application/JSON ; charset=utf-8")]), None), Ok(None));
+        assert_eq!(code(head(&[("content-type", b"text/plain")]), None), Err("unsupported_media_type"));
+        assert_eq!(code(head(&[json, ("content-encoding", b" identity ")]), None), Ok(None));
+        assert_eq!(code(head(&[json, ("content-encoding", b"gzip")]), None), Err("encoded"));
+        assert_eq!(code(head(&[json, ("content-encoding", b"\xffidentity")]), None), Err("encoded"));
         // The declared size: `Content-Length`, else the body's exact size.
-        assert_eq!(code(&head(&[json, ("content-length", b"100")]), Some(5)), Ok(Some(100)));
-        assert_eq!(code(&head(&[json, ("content-length", b"101")]), Some(5)), Err("payload_too_large"));
-        assert_eq!(code(&head(&[json]), Some(101)), Err("payload_too_large"));
-        assert_eq!(code(&head(&[json]), Some(7)), Ok(Some(7)));
+        assert_eq!(code(head(&[json, ("content-length", b"100")]), Some(5)), Ok(Some(100)));
+        assert_eq!(code(head(&[json, ("content-length", b"101")]), Some(5)), Err("payload_too_large"));
+        assert_eq!(code(head(&[json]), Some(101)), Err("payload_too_large"));
+        assert_eq!(code(head(&[json]), Some(7)), Ok(Some(7)));
+    }
+
+    /// The one pass reads each header by its first value, as `HeaderMap::get` does, and marks
+    /// every signature sensitive, so no `Debug` of the headers shows it.
+    #[test]
+    fn the_head_counts_first_values_and_hides_every_signature() {
+        let mut parts = head(&[]);
+        for (name, value) in [
+            ("x-moveo-signature", "aa11"),
+            ("content-type", "application/json"),
+            ("content-type", "text/plain"),
+            ("content-length", "5"),
+            ("content-length", "500"),
+            ("x-moveo-signature", "bb22"),
+        ] {
+            parts.headers.append(name, http::HeaderValue::from_static(value));
+        }
+        assert_eq!(check_head(&mut parts, None, 100).map_err(|r| r.code()), Ok(Some(5)));
+        let signatures: Vec<_> = parts.headers.get_all("x-moveo-signature").iter().collect();
+        assert_eq!(signatures.len(), 2);
+        assert!(signatures.iter().all(|value| value.is_sensitive()));
+        let shown = format!("{:?}", parts.headers);
+        assert!(!shown.contains("aa11") && !shown.contains("bb22"), "{shown}");
+        assert!(shown.contains("application/json"), "other headers are shown: {shown}");
+
+        let mut refused = head(&[("content-type", b"text/plain")]);
+        refused.headers.append("content-type", http::HeaderValue::from_static("application/json"));
+        assert_eq!(check_head(&mut refused, None, 100).map_err(|r| r.code()), Err("unsupported_media_type"));
     }
 
     /// A call holds its place in flight and its body bytes until it is dropped, gives its place
@@ -269,12 +325,15 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_body_is_read_at_once_or_within_its_timeout() {
-        let read_at_once = read(Full::new(Bytes::from_static(b"{}")), 16, Duration::from_secs(10)).await;
+        let read_at_once =
+            read(Full::new(Bytes::from_static(b"{}")), 16, Duration::from_secs(10), || panic!("no wait")).await;
         assert_eq!(read_at_once.ok(), Some(Bytes::from_static(b"{}")));
-        let too_large = read(Full::new(Bytes::from_static(b"{\"a\": 1}")), 4, Duration::from_secs(10)).await;
+        let too_large = read(Full::new(Bytes::from_static(b"{\"a\": 1}")), 4, Duration::from_secs(10), || ()).await;
         assert_eq!(too_large.err().map(|rejection| rejection.code()), Some("payload_too_large"));
         let started = tokio::time::Instant::now();
-        let stalled = read(Stalled, 16, Duration::from_secs(10)).await;
+        let waited = std::cell::Cell::new(0);
+        let stalled = read(Stalled, 16, Duration::from_secs(10), || waited.set(waited.get() + 1)).await;
+        assert_eq!(waited.get(), 1, "a body that has to be waited for is told once");
         assert_eq!(stalled.err().map(|rejection| rejection.code()), Some("body_timeout"));
         assert_eq!(started.elapsed(), Duration::from_secs(10));
     }

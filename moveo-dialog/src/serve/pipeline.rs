@@ -148,7 +148,7 @@ pub(crate) async fn run<E, B>(
     endpoint: Arc<E>,
     request: Request<B>,
     peer: Option<RemoteAddr>,
-    limits: Option<CallLimits>,
+    mut limits: Option<CallLimits>,
 ) -> (E::Label, Response<ResponseBody>)
 where
     E: Endpoint,
@@ -156,15 +156,12 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (mut parts, body) = request.into_parts();
-    // The signature is a credential for this body: keep it out of every `Debug` of the headers.
-    if let Some(signature) = parts.headers.get_mut(&crate::verify::SIGNATURE_HEADER_NAME) {
-        signature.set_sensitive(true);
-    }
     if let Some(health) = healthz(&parts.method, &parts.uri) {
         return (endpoint.unrouted(), health);
     }
     let gate = endpoint.gate();
-    let declared = match check_head(&parts, body.size_hint().exact(), gate.body_limit) {
+    // Also marks the signature sensitive: it is a credential for this body.
+    let declared = match check_head(&mut parts, body.size_hint().exact(), gate.body_limit) {
         Ok(declared) => declared,
         Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
@@ -176,8 +173,10 @@ where
     if let Err(rejection) = reserve(limits.as_ref(), declared, gate.body_limit) {
         return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
     }
-    pause_in_flight(limits.as_ref());
-    let body = match read(body, gate.body_limit, gate.body_timeout).await {
+    // While the body is waited for, the call does not count as in flight. (Held as `&mut`:
+    // a shared reference to the limits, which are not `Sync`, would make the future not `Send`.)
+    let held = &mut limits;
+    let body = match read(body, gate.body_limit, gate.body_timeout, move || pause_in_flight(held.as_ref())).await {
         Ok(body) => body,
         Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
     };
