@@ -517,6 +517,8 @@ async fn http2_healthz_and_metrics() {
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(text.contains(r#"moveo_dialog_requests_total{route="fallback",status="200"} 1"#), "{text}");
     assert!(text.contains(r#"moveo_dialog_verification_failures_total{reason="missing_signature"} 1"#), "{text}");
+    // A call refused before a route was chosen is counted under `-`.
+    assert!(text.contains(r#"moveo_dialog_requests_total{route="-",status="401"} 1"#), "{text}");
     assert!(text.contains("moveo_dialog_request_duration_seconds_bucket"), "{text}");
 }
 

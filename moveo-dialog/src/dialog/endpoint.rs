@@ -11,7 +11,7 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use tracing::Instrument;
 
 use super::extract::Call;
-use super::router::{Choice, Inner, Router};
+use super::router::{Choice, Inner, RouteId, Router};
 use super::view::RequestView;
 use crate::reply::Reply;
 use crate::serve::body::CallLimits;
@@ -75,24 +75,25 @@ impl Router {
         let started = Instant::now();
         // A disabled span (the usual case in production) is not worth a wrapper around the call;
         // an enabled one is boxed, or this future would hold room for both forms of the call.
-        let (label, response) = if span.is_disabled() {
+        let (route, response) = if span.is_disabled() {
             pipeline::run(Arc::clone(&inner), request, peer, limits).await
         } else {
             Box::pin(pipeline::run(Arc::clone(&inner), request, peer, limits).instrument(span.clone())).await
         };
+        let label = inner.label(route);
         let status = response.status().as_u16();
         let elapsed = started.elapsed();
         if !span.is_disabled() {
-            span.record("route", &*label);
+            span.record("route", &**label);
             span.record("status", status);
             span.record("latency_us", elapsed.as_micros() as u64);
             span.in_scope(|| {
-                tracing::debug!(route = &*label, status, latency_us = elapsed.as_micros() as u64, "answered")
+                tracing::debug!(route = &**label, status, latency_us = elapsed.as_micros() as u64, "answered")
             });
         }
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &inner.metrics {
-            metrics.observe(&label, status, elapsed);
+            metrics.observe(label, status, elapsed);
         }
         response
     }
@@ -108,8 +109,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
 
 /// A decoded call with its route chosen.
 pub(crate) struct Routed {
-    handler: super::handler::ErasedHandler,
-    label: Arc<str>,
+    route: RouteId,
     /// Where the context's JSON object is in the body.
     context: Option<std::ops::Range<usize>>,
 }
@@ -123,14 +123,15 @@ fn range_in(body: &[u8], part: &str) -> Option<std::ops::Range<usize>> {
 
 impl Endpoint for Inner {
     type Decoded = Routed;
-    type Label = Arc<str>;
+    /// The route, once chosen: its label is looked up only when a call is observed.
+    type Label = Option<RouteId>;
 
     fn gate(&self) -> &pipeline::Gate {
         &self.gate
     }
 
-    fn unrouted(&self) -> Arc<str> {
-        Arc::clone(&self.unrouted_label)
+    fn unrouted(&self) -> Option<RouteId> {
+        None
     }
 
     fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Routed, Rejection> {
@@ -142,19 +143,15 @@ impl Endpoint for Inner {
                 format!("the body is not a dialog webhook request: {detail}"),
             ),
         })?;
-        let (entry, choice) = match self.select_path(parts.uri.path()) {
-            Some(entry) => (entry, Choice::Path),
+        let (route, choice) = match self.select_path(parts.uri.path()) {
+            Some(route) => (route, Choice::Path),
             None => match self.select(&view) {
                 Some(found) => found,
                 None => return Err(no_route(unmatched(parts.uri.path(), &view))),
             },
         };
-        tracing::debug!(route = &*entry.label, reason = %choice, "route chosen");
-        Ok(Routed {
-            handler: Arc::clone(&entry.handler),
-            label: Arc::clone(&entry.label),
-            context: view.context.and_then(|raw| range_in(body, raw.get())),
-        })
+        tracing::debug!(route = &**self.label(Some(route)), reason = %choice, "route chosen");
+        Ok(Routed { route, context: view.context.and_then(|raw| range_in(body, raw.get())) })
     }
 
     fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
@@ -168,8 +165,8 @@ impl Endpoint for Inner {
         rejection.into_response()
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Arc<str>, Response<ResponseBody>) {
-        let Admitted { parts, peer, body, verified, decoded: Routed { handler, label, context } } = call;
+    async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
+        let Admitted { parts, peer, body, verified, decoded: Routed { route, context } } = call;
         // The call holds the router (its state, for `State<T>`): moved in, not cloned.
         let call = Call {
             request: std::sync::OnceLock::new(),
@@ -182,14 +179,18 @@ impl Endpoint for Inner {
             verified,
         };
         let router = &call.router;
-        let response = match guarded(router.deadline, || handler(&call)).await {
+        // Chosen by this router's `decode`: always one of its routes.
+        let Some(entry) = router.entry(route) else {
+            return (None, Rejection::handler_error().into_response());
+        };
+        let response = match guarded(router.deadline, || (entry.handler)(&call)).await {
             Outcome::Done(Ok(reply)) => reply_response(&reply),
             Outcome::Done(Err(rejection)) => router.refused(Step::Decode, rejection, call.headers()),
             Outcome::Refused(rejection) => router.refused(Step::Decode, rejection, call.headers()),
             Outcome::Panicked(message) => router.panicked(&message),
             Outcome::Late => router.missed_deadline(),
         };
-        (label, response)
+        (Some(route), response)
     }
 }
 

@@ -57,6 +57,11 @@ pub trait RoutedHandler<Args>: Handler<Args> {
     fn route(&self) -> Route;
 }
 
+/// Where a route's [`Entry`] is in its router's list: what a decoded call carries to its
+/// handler, so choosing a route touches no reference count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RouteId(usize);
+
 #[derive(Clone)]
 pub(crate) struct Entry {
     pub(crate) handler: ErasedHandler,
@@ -81,10 +86,12 @@ pub(crate) struct Nested {
 
 #[derive(Clone)]
 pub(crate) struct Inner {
-    pub(crate) paths: HashMap<String, Entry>,
-    pub(crate) nodes: HashMap<String, Entry>,
-    pub(crate) intents: HashMap<String, (f64, Entry)>,
-    pub(crate) fallback: Option<Entry>,
+    /// Every route's handler and label, in registration order.
+    pub(crate) routes: Vec<Entry>,
+    pub(crate) paths: HashMap<String, RouteId>,
+    pub(crate) nodes: HashMap<String, RouteId>,
+    pub(crate) intents: HashMap<String, (f64, RouteId)>,
+    pub(crate) fallback: Option<RouteId>,
     pub(crate) table: Vec<Route>,
     /// The state each route needs, in registration order.
     pub(crate) needs: Vec<Needs>,
@@ -167,6 +174,7 @@ impl Router {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Inner {
+                routes: Vec::new(),
                 paths: HashMap::new(),
                 nodes: HashMap::new(),
                 intents: HashMap::new(),
@@ -207,18 +215,19 @@ impl Router {
         let state = handler.required_state();
         let handler = erase(handler);
         let inner = self.inner();
+        let id = RouteId(inner.routes.len());
         match &route {
             Route::Path(path) => {
                 check_path("webhook path", path);
-                let entry = Entry { handler, label: format!("path:{path}").into() };
-                if inner.paths.insert(path.clone(), entry).is_some() {
+                inner.routes.push(Entry { handler, label: format!("path:{path}").into() });
+                if inner.paths.insert(path.clone(), id).is_some() {
                     panic!("moveo-dialog: the path {path:?} is registered twice");
                 }
             }
             Route::Node(name) => {
                 assert!(!name.is_empty(), "moveo-dialog: a node route needs a non-empty node name");
-                let entry = Entry { handler, label: format!("node:{name}").into() };
-                if inner.nodes.insert(name.clone(), entry).is_some() {
+                inner.routes.push(Entry { handler, label: format!("node:{name}").into() });
+                if inner.nodes.insert(name.clone(), id).is_some() {
                     panic!("moveo-dialog: the node {name:?} is registered twice");
                 }
             }
@@ -228,14 +237,14 @@ impl Router {
                     (0.0..=1.0).contains(min_confidence),
                     "moveo-dialog: the intent {name:?} has min_confidence {min_confidence}, outside 0..=1"
                 );
-                let entry = Entry { handler, label: format!("intent:{name}").into() };
-                if inner.intents.insert(name.clone(), (*min_confidence, entry)).is_some() {
+                inner.routes.push(Entry { handler, label: format!("intent:{name}").into() });
+                if inner.intents.insert(name.clone(), (*min_confidence, id)).is_some() {
                     panic!("moveo-dialog: the intent {name:?} is registered twice");
                 }
             }
             Route::Fallback => {
-                let entry = Entry { handler, label: "fallback".into() };
-                if inner.fallback.replace(entry).is_some() {
+                inner.routes.push(Entry { handler, label: "fallback".into() });
+                if inner.fallback.replace(id).is_some() {
                     panic!("moveo-dialog: the fallback is registered twice");
                 }
             }
@@ -565,11 +574,21 @@ pub(crate) fn strip_mount<'p>(path: &'p str, mount: &str) -> Option<&'p str> {
 
 impl Inner {
     /// The path route for the call's URL path.
-    pub(crate) fn select_path(&self, path: &str) -> Option<&Entry> {
+    pub(crate) fn select_path(&self, path: &str) -> Option<RouteId> {
         if self.paths.is_empty() {
             return None;
         }
-        self.paths.get(strip_mount(path, &self.mount)?)
+        self.paths.get(strip_mount(path, &self.mount)?).copied()
+    }
+
+    /// The handler and label of a route this router chose.
+    pub(crate) fn entry(&self, route: RouteId) -> Option<&Entry> {
+        self.routes.get(route.0)
+    }
+
+    /// What a call is reported under: its route's label, or `-` before a route was chosen.
+    pub(crate) fn label(&self, route: Option<RouteId>) -> &Arc<str> {
+        route.and_then(|route| self.entry(route)).map_or(&self.unrouted_label, |entry| &entry.label)
     }
 
     /// The nested router a call to `path` goes to.
@@ -584,26 +603,26 @@ impl Inner {
 
     /// The route for a call: its last dialog node's, else the most confident intent that has
     /// a route and reaches its threshold (the first such on a tie), else the fallback.
-    pub(crate) fn select<'r>(&'r self, request: &'r RequestView<'_>) -> Option<(&'r Entry, Choice<'r>)> {
+    pub(crate) fn select<'r>(&'r self, request: &'r RequestView<'_>) -> Option<(RouteId, Choice<'r>)> {
         if let Some(name) = request.node_name()
             && let Some(entry) = self.nodes.get(name)
         {
-            return Some((entry, Choice::Node(name)));
+            return Some((*entry, Choice::Node(name)));
         }
         if !self.intents.is_empty() {
-            let mut best: Option<(&'r Entry, &'r str, f64)> = None;
+            let mut best: Option<(RouteId, &'r str, f64)> = None;
             for intent in &request.intents {
                 if let Some((min, entry)) = self.intents.get(&*intent.intent.0)
                     && intent.confidence >= *min
                     && best.is_none_or(|(_, _, confidence)| intent.confidence.total_cmp(&confidence).is_gt())
                 {
-                    best = Some((entry, &intent.intent.0, intent.confidence));
+                    best = Some((*entry, &intent.intent.0, intent.confidence));
                 }
             }
             if let Some((entry, name, confidence)) = best {
                 return Some((entry, Choice::Intent(name, confidence)));
             }
         }
-        self.fallback.as_ref().map(|entry| (entry, Choice::Fallback))
+        self.fallback.map(|entry| (entry, Choice::Fallback))
     }
 }
