@@ -64,6 +64,26 @@ async fn fails_boxed() -> Result<Reply, Box<dyn std::error::Error + Send + Sync>
 }
 
 // One thread: the capturing subscriber is this thread's default, and every task runs here.
+// With debug logging on, the server takes the router's observed path (the span and the
+// latency); without it, the pipeline's future directly: both answer the same.
+#[tokio::test(flavor = "current_thread")]
+async fn with_debug_logging_each_call_runs_in_a_span_that_records_route_status_and_ids() {
+    let (captured, _guard) = capture_logs();
+    let router = Router::new().verify_token(TOKEN).node("plan", || async { Reply::text("planned") });
+    let server = TestServer::start(Server::new(router)).await;
+    let answer = send(server.addr, signed_post("/webhook", TOKEN, &call_body(Some("plan"), &[]))).await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.json()["responses"][0]["texts"][0], "planned");
+    let logs = captured.text();
+    let answered = logs.lines().find(|line| line.contains("answered")).unwrap_or_else(|| panic!("{logs}"));
+    for field in ["dialog_webhook", "req-test-1", "00d2ff33-706e-4a2c-8544-df6c9d0c1ecf", "node:plan", "status=200"] {
+        assert!(answered.contains(field), "{field} in {answered}");
+    }
+    let chosen = logs.lines().find(|line| line.contains("route chosen")).unwrap_or_else(|| panic!("{logs}"));
+    assert!(chosen.contains("dialog_webhook") && chosen.contains("req-test-1"), "inside the span: {chosen}");
+}
+
+// One thread: the capturing subscriber is this thread's default, and every task runs here.
 #[tokio::test(flavor = "current_thread")]
 async fn a_rejection_keeps_its_status_and_an_opaque_error_logs_its_whole_chain() {
     let (captured, _guard) = capture_logs();
