@@ -3,7 +3,6 @@
 //! the handler under the guard, and answer with the reply. [`Router`] is a `tower::Service`
 //! over `http::Request` that runs it.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,37 +24,6 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pipeline::impl_service!(Router, |router, request| router.answer(request, None, None).await);
 
 impl Router {
-    /// The router's own endpoint, when nothing stands between the server and the pipeline for
-    /// its calls: no nested routers, no metrics, and no logging at debug level now (so the
-    /// `dialog_webhook` span is disabled). The server asks once per connection, and then
-    /// runs each call's pipeline directly (see [`Self::run_unobserved`]) rather than through
-    /// [`Self::answer`], whose future would copy the request once more and hold the pipeline's
-    /// future inside its own.
-    pub(crate) fn unobserved(&self) -> Option<Arc<Inner>> {
-        let inner = &self.inner;
-        #[cfg(feature = "metrics")]
-        if inner.metrics.is_some() {
-            return None;
-        }
-        let quiet = tracing::level_filters::LevelFilter::current() < tracing::level_filters::LevelFilter::DEBUG;
-        (inner.nested.is_empty() && quiet).then(|| Arc::clone(inner))
-    }
-
-    /// One call of an [`unobserved`](Self::unobserved) router: the pipeline's own future, as
-    /// it is (a plain function, so no future of its own wraps it).
-    pub(crate) fn run_unobserved<B>(
-        inner: Arc<Inner>,
-        request: Request<B>,
-        peer: RemoteAddr,
-        limits: CallLimits,
-    ) -> impl Future<Output = (Option<RouteId>, Response<ResponseBody>)> + Send + 'static
-    where
-        B: http_body::Body<Data: Send> + Send + 'static,
-        B::Error: Into<BoxError>,
-    {
-        pipeline::run(inner, request, Some(peer), Some(limits))
-    }
-
     /// Answers one call: a nested router's when its prefix matches, else this router's own.
     /// `peer` and `limits`: the caller's address and the server's limits, when the server gives
     /// them in place.

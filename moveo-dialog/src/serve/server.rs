@@ -536,12 +536,7 @@ async fn serve_any<S, I>(
     // costs three allocations) and the limits in its task. Each closure returns its
     // endpoint's future as it is: a wrapper around it would copy the request into one more
     // future.
-    if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>() {
-        if let Some(inner) = router.unobserved() {
-            let answer = move |request, peer, limits| crate::Router::run_unobserved(inner, request, peer, limits);
-            return serve_io(shared, answer, activity, io, protocol, peer).await;
-        }
-        let router = router.clone();
+    if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
         let answer = move |request, peer, limits| router.answer(request, Some(peer), Some(limits));
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
@@ -572,9 +567,8 @@ impl Served for Response<ResponseBody> {
     }
 }
 
-/// An endpoint's run: its label (the route, for the router; nothing, for the events
-/// receiver) and response.
-impl<L> Served for (L, Response<ResponseBody>) {
+/// The events receiver's run: its label (nothing) and response.
+impl Served for ((), Response<ResponseBody>) {
     type Body = ResponseBody;
 
     fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
