@@ -2,7 +2,11 @@
 //! alike: `/healthz`, the request head (method, content type, declared size), the address
 //! allowlist, the body under its size limit and timeout, verification of the raw bytes, then
 //! decoding. Only a call that passed all of them reaches the endpoint's [`Endpoint::respond`],
-//! which routes it and runs its handler under [`guarded`](super::guard::guarded).
+//! which routes it and runs its handler under [`guarded`](super::guard::guarded). What an
+//! endpoint adds around every call is a hook here too ([`Endpoint::intercept`] for answers made
+//! before any check, [`Endpoint::span`] and [`Endpoint::observe`] for the router's
+//! `dialog_webhook` span and metrics), so that a call is this function's future and nothing
+//! wraps it: each `async` layer around it would copy the request into one more future.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -115,6 +119,26 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     /// Decodes a verified body (and, for the router, picks the route).
     fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Self::Decoded, Rejection>;
 
+    /// A call answered before any check, such as the router's `GET /metrics` on the webhook
+    /// port.
+    fn intercept<B>(&self, _request: &Request<B>) -> Option<Response<ResponseBody>> {
+        None
+    }
+
+    /// The span a call runs in (its events are logged inside it); disabled by default.
+    fn span(&self, _headers: &HeaderMap) -> tracing::Span {
+        tracing::Span::none()
+    }
+
+    /// Whether each call is [observed](Self::observe): the latency is read (two clock reads a
+    /// call) only for an endpoint that does.
+    fn observes(&self, _span: &tracing::Span) -> bool {
+        false
+    }
+
+    /// Records an answered call: its label, status and latency, in `span`.
+    fn observe(&self, _label: &Self::Label, _status: http::StatusCode, _elapsed: Duration, _span: &tracing::Span) {}
+
     /// Answers an admitted call.
     fn respond(
         self: Arc<Self>,
@@ -141,6 +165,20 @@ pub(crate) fn log_refusal(step: Step, rejection: &Rejection, headers: &HeaderMap
     }
 }
 
+/// Awaits `$future` with `$span` entered around each poll. Not `tracing::Instrument`: its
+/// wrapper would move the whole future into a struct (a copy of every byte of its state); here
+/// the future is pinned where it is built.
+macro_rules! in_span {
+    ($span:expr, $future:expr) => {{
+        let mut future = std::pin::pin!($future);
+        std::future::poll_fn(|cx| {
+            let _entered = $span.enter();
+            future.as_mut().poll(cx)
+        })
+        .await
+    }};
+}
+
 /// Runs one call through the pipeline. `peer` and `limits` are the caller's address and the
 /// server's limits when the server gives them in place; without them the address allowlist
 /// reads the address from the request's extensions, and the limits come from the task.
@@ -155,43 +193,63 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    if let Some(answer) = endpoint.intercept(&request) {
+        return (endpoint.unrouted(), answer);
+    }
     let (mut parts, body) = request.into_parts();
-    if let Some(health) = healthz(&parts.method, &parts.uri) {
-        return (endpoint.unrouted(), health);
-    }
-    let gate = endpoint.gate();
-    // Also marks the signature sensitive: it is a credential for this body.
-    let declared = match check_head(&mut parts, body.size_hint().exact(), gate.body_limit) {
-        Ok(declared) => declared,
-        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
+    let span = endpoint.span(&parts.headers);
+    // The endpoint is moved into its `respond`: an observing one is kept for afterwards.
+    let observer = endpoint.observes(&span).then(|| (std::time::Instant::now(), Arc::clone(&endpoint)));
+    // Each step runs inside the call's span (entered around the steps, and carried by the two
+    // futures awaited), which costs a check of a `None` when the span is disabled.
+    let (label, response) = 'call: {
+        let entered = span.enter();
+        if let Some(health) = healthz(&parts.method, &parts.uri) {
+            break 'call (endpoint.unrouted(), health);
+        }
+        let gate = endpoint.gate();
+        // Also marks the signature sensitive: it is a credential for this body.
+        let declared = match check_head(&mut parts, body.size_hint().exact(), gate.body_limit) {
+            Ok(declared) => declared,
+            Err(rejection) => break 'call refuse(&*endpoint, Step::Read, rejection, &parts.headers),
+        };
+        if !gate.addresses.admits(&parts, peer) {
+            let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
+            break 'call refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
+        }
+        // Held by `limits` until the call is answered.
+        if let Err(rejection) = reserve(limits.as_ref(), declared, gate.body_limit) {
+            break 'call refuse(&*endpoint, Step::Read, rejection, &parts.headers);
+        }
+        drop(entered);
+        // While the body is waited for, the call does not count as in flight. (Held as `&mut`:
+        // a shared reference to the limits, which are not `Sync`, would make the future not `Send`.)
+        let held = &mut limits;
+        let body =
+            in_span!(span, read(body, gate.body_limit, gate.body_timeout, move || pause_in_flight(held.as_ref())));
+        let entered = span.enter();
+        let body = match body {
+            Ok(body) => body,
+            Err(rejection) => break 'call refuse(&*endpoint, Step::Read, rejection, &parts.headers),
+        };
+        if let Err(rejection) = resume_in_flight(limits.as_ref()) {
+            break 'call refuse(&*endpoint, Step::Read, rejection, &parts.headers);
+        }
+        let verified = match gate.verify(&parts.headers, &body) {
+            Ok(verified) => verified,
+            Err(err) => break 'call refuse(&*endpoint, Step::Verify, Rejection::unauthorized(err), &parts.headers),
+        };
+        let decoded = match endpoint.decode(&parts, &body) {
+            Ok(decoded) => decoded,
+            Err(rejection) => break 'call refuse(&*endpoint, Step::Decode, rejection, &parts.headers),
+        };
+        drop(entered);
+        in_span!(span, endpoint.respond(Admitted { parts, peer, body, verified, decoded }))
     };
-    if !gate.addresses.admits(&parts, peer) {
-        let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
-        return refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
+    if let Some((started, endpoint)) = observer {
+        endpoint.observe(&label, response.status(), started.elapsed(), &span);
     }
-    // Held by `limits` until the call is answered.
-    if let Err(rejection) = reserve(limits.as_ref(), declared, gate.body_limit) {
-        return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
-    }
-    // While the body is waited for, the call does not count as in flight. (Held as `&mut`:
-    // a shared reference to the limits, which are not `Sync`, would make the future not `Send`.)
-    let held = &mut limits;
-    let body = match read(body, gate.body_limit, gate.body_timeout, move || pause_in_flight(held.as_ref())).await {
-        Ok(body) => body,
-        Err(rejection) => return refuse(&*endpoint, Step::Read, rejection, &parts.headers),
-    };
-    if let Err(rejection) = resume_in_flight(limits.as_ref()) {
-        return refuse(&*endpoint, Step::Read, rejection, &parts.headers);
-    }
-    let verified = match gate.verify(&parts.headers, &body) {
-        Ok(verified) => verified,
-        Err(err) => return refuse(&*endpoint, Step::Verify, Rejection::unauthorized(err), &parts.headers),
-    };
-    let decoded = match endpoint.decode(&parts, &body) {
-        Ok(decoded) => decoded,
-        Err(rejection) => return refuse(&*endpoint, Step::Decode, rejection, &parts.headers),
-    };
-    endpoint.respond(Admitted { parts, peer, body, verified, decoded }).await
+    (label, response)
 }
 
 /// A call refused at `step`: the rare path, marked so for the optimiser.

@@ -537,7 +537,10 @@ async fn serve_any<S, I>(
     // endpoint's future as it is: a wrapper around it would copy the request into one more
     // future.
     if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request, peer, limits| router.answer(request, Some(peer), Some(limits));
+        let answer = move |request: Request<Incoming>, peer, limits| {
+            let endpoint = router.endpoint_for(request.uri().path());
+            super::pipeline::run(endpoint, request, Some(peer), Some(limits))
+        };
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
@@ -567,8 +570,9 @@ impl Served for Response<ResponseBody> {
     }
 }
 
-/// The events receiver's run: its label (nothing) and response.
-impl Served for ((), Response<ResponseBody>) {
+/// An endpoint's run: its label (the route, for the router; nothing, for the events
+/// receiver) and response.
+impl<L> Served for (L, Response<ResponseBody>) {
     type Body = ResponseBody;
 
     fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
