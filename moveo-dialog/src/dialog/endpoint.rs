@@ -13,6 +13,7 @@ use super::extract::Call;
 use super::router::{Choice, Inner, RouteId, Router};
 use super::view::RequestView;
 use crate::reply::Reply;
+use crate::serve::body::is_healthz;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
 use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
@@ -40,10 +41,6 @@ impl Router {
         }
         router.inner
     }
-}
-
-fn is_health<B>(request: &Request<B>) -> bool {
-    request.method() == http::Method::GET && request.uri().path() == "/healthz"
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
@@ -78,7 +75,7 @@ impl Endpoint for Inner {
     }
 
     fn intercept<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {
-        if !self.has_routes() && !self.nested.is_empty() && !is_health(request) {
+        if !self.has_routes() && !self.nested.is_empty() && !is_healthz(request.method(), request.uri()) {
             let path = request.uri().path();
             tracing::debug!(path, "no router is mounted at this path");
             return Some(no_route(format!("nothing is mounted at the path {path:?}")).into_response());

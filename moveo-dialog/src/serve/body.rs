@@ -28,10 +28,14 @@ fn is_json(value: &http::HeaderValue) -> bool {
             .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Whether a request is the health check, `GET /healthz`.
+pub(crate) fn is_healthz(method: &Method, uri: &http::Uri) -> bool {
+    method == Method::GET && uri.path() == "/healthz"
+}
+
 /// `GET /healthz` answers 200 on every endpoint, before any check.
 pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response<ResponseBody>> {
-    (method == Method::GET && uri.path() == "/healthz")
-        .then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
+    is_healthz(method, uri).then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared

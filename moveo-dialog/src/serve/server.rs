@@ -554,20 +554,13 @@ async fn serve_any<S, I>(
     serve_io(shared, answer, activity, io, protocol, peer).await;
 }
 
-/// What answering a request comes to: the framework's own response, or a service's result.
+/// What answering a request comes to: one of the framework's endpoints' runs, or a service's
+/// result.
 trait Served {
     /// The response body of a service's result.
     type Body;
 
     fn into_served(self) -> Result<Response<ServerBody<Self::Body>>, BoxError>;
-}
-
-impl Served for Response<ResponseBody> {
-    type Body = ResponseBody;
-
-    fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
-        Ok(self.map(|body| ServerBody::Own { body }))
-    }
 }
 
 /// An endpoint's run: its label (the route, for the router; nothing, for the events
@@ -576,7 +569,7 @@ impl<L> Served for (L, Response<ResponseBody>) {
     type Body = ResponseBody;
 
     fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
-        self.1.into_served()
+        Ok(self.1.map(|body| ServerBody::Own { body }))
     }
 }
 
