@@ -155,7 +155,7 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
         impl ::moveo_dialog::Handler<#tuple> for #ident {
             fn call(
                 &self,
-                call: &::moveo_dialog::extract::Call,
+                call: &::moveo_dialog::extract::Call<'_>,
             ) -> ::std::result::Result<::moveo_dialog::dialog::HandlerFuture, ::moveo_dialog::Rejection> {
                 let _ = call;
                 #(#extractions)*

@@ -219,7 +219,7 @@ pub struct Session(pub Option<String>);
 impl FromCall for Session {
     type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, RequestRejection> {
         let session = call.try_request()?.session_id.clone();
         let session = session.or_else(|| MoveoHeaders::from_headers(call.headers()).session_id);
         Ok(Self(session.filter(|session| !session.is_empty())))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 
 use super::extract::Call;
 use super::router::{Choice, Inner, RouteId, Router};
@@ -18,9 +18,9 @@ use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
 use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
 
-pipeline::impl_service!(Router, |router, request| {
-    let endpoint = router.endpoint_for(request.uri().path());
-    pipeline::run(endpoint, request, None, None).await.1
+pipeline::impl_service!(Router, |router, head, body| {
+    let endpoint = router.endpoint_for(head.uri.path());
+    pipeline::run(endpoint, &mut head, body, None, None).await.1
 });
 
 impl Router {
@@ -74,15 +74,15 @@ impl Endpoint for Inner {
         None
     }
 
-    fn intercept<B>(&self, request: &Request<B>) -> Option<Response<ResponseBody>> {
-        if !self.has_routes() && !self.nested.is_empty() && !is_healthz(request.method(), request.uri()) {
-            let path = request.uri().path();
+    fn intercept(&self, request: &http::request::Parts) -> Option<Response<ResponseBody>> {
+        if !self.has_routes() && !self.nested.is_empty() && !is_healthz(&request.method, &request.uri) {
+            let path = request.uri.path();
             tracing::debug!(path, "no router is mounted at this path");
             return Some(no_route(format!("nothing is mounted at the path {path:?}")).into_response());
         }
         #[cfg(feature = "metrics")]
-        if request.method() == http::Method::GET
-            && request.uri().path() == "/metrics"
+        if request.method == http::Method::GET
+            && request.uri.path() == "/metrics"
             && let Some(metrics) = self.metrics.as_ref().filter(|metrics| metrics.serves_on_webhook_port())
         {
             return Some(metrics.answer(request));
@@ -157,9 +157,9 @@ impl Endpoint for Inner {
         rejection.into_response()
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
+    async fn respond(self: Arc<Self>, call: Admitted<'_, Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
         let Admitted { parts, peer, body, verified, decoded: Routed { route, context } } = call;
-        // The call holds the router (its state, for `State<T>`): moved in, not cloned.
+        let router = &*self;
         let call = Call {
             request: std::sync::OnceLock::new(),
             context,
@@ -167,10 +167,9 @@ impl Endpoint for Inner {
             peer,
             extensions: std::sync::OnceLock::new(),
             body,
-            router: self,
+            router,
             verified,
         };
-        let router = &call.router;
         // Chosen by this router's `decode`: always one of its routes.
         let Some(entry) = router.entry(route) else {
             return (None, Rejection::handler_error().into_response());

@@ -20,8 +20,6 @@
 //! # let _ = moveo_dialog::Router::new().node("quote", quote).state(Prices { per_month: 500 });
 //! ```
 
-use std::sync::Arc;
-
 use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method};
 use serde::de::DeserializeOwned;
@@ -41,25 +39,52 @@ pub use http::Uri;
 /// One verified, decoded dialog webhook call, as extractors see it. `Debug` shows the request
 /// (its verify token redacted), the method, URI and header names, never the raw body or the
 /// signature.
-pub struct Call {
+///
+/// It borrows the request's head and body from the server for as long as the call is being
+/// answered (`'a`), so a call costs no copy of either; an extractor takes what it keeps out of
+/// it (the [`HeaderMap`], the [`Uri`] and [`RawBody`] are clones). A custom extractor names it
+/// `&Call<'_>` (or `&Call`: the lifetime may be left out):
+///
+/// ```
+/// use moveo_dialog::extract::{Call, FromCall};
+/// use moveo_dialog::Reply;
+///
+/// /// The `X-Tenant` header, or `default`.
+/// struct Tenant(String);
+///
+/// impl FromCall for Tenant {
+///     type Rejection = std::convert::Infallible;
+///
+///     fn from_call(call: &Call<'_>) -> Result<Self, Self::Rejection> {
+///         let tenant = call.headers().get("x-tenant").and_then(|value| value.to_str().ok());
+///         Ok(Tenant(tenant.unwrap_or("default").to_owned()))
+///     }
+/// }
+///
+/// async fn hello(Tenant(tenant): Tenant) -> Reply {
+///     Reply::text(format!("Hello from {tenant}"))
+/// }
+/// # let _ = moveo_dialog::Router::new().node("hello", hello);
+/// ```
+pub struct Call<'a> {
     /// Decoded from `body` on first use: the router decodes only what routing reads.
     /// Boxed: most calls never decode it, and the call's future is smaller without it.
     pub(crate) request: std::sync::OnceLock<Result<Box<DialogRequest>, RequestRejection>>,
     /// Where the context's JSON object is in `body`.
     pub(crate) context: Option<std::ops::Range<usize>>,
-    pub(crate) parts: http::request::Parts,
+    pub(crate) parts: &'a http::request::Parts,
     /// The caller's address when the server gave it in place: added to the extensions the
     /// first time a handler asks for them, rather than on every call.
     pub(crate) peer: Option<crate::serve::RemoteAddr>,
     /// The request's extensions with `peer` added, made on first use.
     pub(crate) extensions: std::sync::OnceLock<Extensions>,
-    pub(crate) body: Bytes,
+    pub(crate) body: &'a Bytes,
     /// The router answering the call: its shared state, for [`State<T>`].
-    pub(crate) router: Arc<super::router::Inner>,
+    pub(crate) router: &'a super::router::Inner,
     pub(crate) verified: Option<Verified>,
 }
 
-impl std::fmt::Debug for Call {
+impl std::fmt::Debug for Call<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Call")
             .field("request", &self.try_request())
@@ -72,7 +97,7 @@ impl std::fmt::Debug for Call {
     }
 }
 
-impl Call {
+impl Call<'_> {
     /// The whole request, decoded from the body the first time it is asked for (the router
     /// decodes only what routing reads: the dialog stack, the intents and where the context
     /// is).
@@ -101,7 +126,7 @@ impl Call {
     pub fn try_request(&self) -> Result<&DialogRequest, RequestRejection> {
         self.request
             .get_or_init(|| {
-                crate::serve::pipeline::decode_tracked::<DialogRequest>(&self.body).map(Box::new).map_err(|failure| {
+                crate::serve::pipeline::decode_tracked::<DialogRequest>(self.body).map(Box::new).map_err(|failure| {
                     match failure {
                         crate::serve::pipeline::DecodeFailure::Json(err) => RequestRejection::new(err.to_string()),
                         crate::serve::pipeline::DecodeFailure::Shape(detail) => RequestRejection::new(detail),
@@ -157,7 +182,7 @@ impl Call {
     /// The raw body, exactly as signed.
     #[must_use]
     pub fn raw_body(&self) -> &Bytes {
-        &self.body
+        self.body
     }
 
     /// Shared state of type `T`, added with [`Router::state`](crate::Router::state).
@@ -206,7 +231,7 @@ pub trait FromCall: Sized {
     /// # Errors
     ///
     /// The rejection that answers the call instead of the handler.
-    fn from_call(call: &Call) -> Result<Self, Self::Rejection>;
+    fn from_call(call: &Call<'_>) -> Result<Self, Self::Rejection>;
 
     /// Adds the shared state this extractor needs, so that the server checks it is there when
     /// it starts rather than on the first call. Only [`State<T>`] needs any.
@@ -257,7 +282,7 @@ where
 {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(T::from_call(call).ok())
     }
 }
@@ -270,7 +295,7 @@ where
 {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(T::from_call(call))
     }
 }
@@ -278,7 +303,7 @@ where
 impl FromCall for DialogRequest {
     type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, RequestRejection> {
         call.try_request().cloned()
     }
 }
@@ -286,7 +311,7 @@ impl FromCall for DialogRequest {
 impl FromCall for HeaderMap {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(call.parts.headers.clone())
     }
 }
@@ -294,7 +319,7 @@ impl FromCall for HeaderMap {
 impl FromCall for Uri {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(call.parts.uri.clone())
     }
 }
@@ -326,7 +351,7 @@ where
 {
     type Rejection = QueryRejection;
 
-    fn from_call(call: &Call) -> Result<Self, QueryRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, QueryRejection> {
         decode_query(call.parts.uri.query().unwrap_or("")).map(Query)
     }
 }
@@ -359,12 +384,12 @@ where
 {
     type Rejection = ContextRejection;
 
-    fn from_call(call: &Call) -> Result<Self, ContextRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, ContextRejection> {
         decode_context(call).map(Context)
     }
 }
 
-pub(crate) fn decode_context<T>(call: &Call) -> Result<T, ContextRejection>
+pub(crate) fn decode_context<T>(call: &Call<'_>) -> Result<T, ContextRejection>
 where
     T: DeserializeOwned,
 {
@@ -388,7 +413,7 @@ pub struct InputText(pub String);
 impl FromCall for InputText {
     type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, RequestRejection> {
         Ok(Self(call.try_request()?.input_text().unwrap_or_default().to_owned()))
     }
 }
@@ -400,7 +425,7 @@ pub struct Intents(pub Vec<Intent>);
 impl FromCall for Intents {
     type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, RequestRejection> {
         Ok(Self(call.try_request()?.intents.clone()))
     }
 }
@@ -420,7 +445,7 @@ impl Entities {
 impl FromCall for Entities {
     type Rejection = RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, RequestRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, RequestRejection> {
         Ok(Self(call.try_request()?.entities.clone()))
     }
 }
@@ -456,7 +481,7 @@ impl MoveoHeaders {
 impl FromCall for MoveoHeaders {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(Self::from_headers(&call.parts.headers))
     }
 }
@@ -472,7 +497,7 @@ where
 {
     type Rejection = StateRejection;
 
-    fn from_call(call: &Call) -> Result<Self, StateRejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, StateRejection> {
         call.state::<T>().cloned().map(State).ok_or_else(StateRejection::of::<T>)
     }
 
@@ -495,7 +520,7 @@ impl std::fmt::Debug for RawBody {
 impl FromCall for RawBody {
     type Rejection = Infallible;
 
-    fn from_call(call: &Call) -> Result<Self, Infallible> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(Self(call.body.clone()))
     }
 }

@@ -109,7 +109,7 @@ pub trait Handler<Args>: Clone + Send + Sync + 'static {
     /// # Errors
     ///
     /// The first extractor's rejection.
-    fn call(&self, call: &Call) -> Result<HandlerFuture, Rejection>;
+    fn call(&self, call: &Call<'_>) -> Result<HandlerFuture, Rejection>;
 
     /// The shared state the handler's extractors need, checked when the server starts.
     fn required_state(&self) -> Vec<StateRequirement> {
@@ -127,7 +127,7 @@ macro_rules! impl_handler {
             $($arg: FromCall + Send,)*
         {
             #[allow(non_snake_case, unused_variables)]
-            fn call(&self, call: &Call) -> Result<HandlerFuture, Rejection> {
+            fn call(&self, call: &Call<'_>) -> Result<HandlerFuture, Rejection> {
                 $(let $arg = $arg::from_call(call).map_err(IntoRejection::into_rejection)?;)*
                 let future = (self)($($arg),*);
                 Ok(Box::pin(async move { future.await.into_reply() }))
@@ -154,12 +154,12 @@ impl_handler!(A1, A2, A3, A4, A5, A6, A7);
 impl_handler!(A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// A handler with its argument types erased.
-pub(crate) type ErasedHandler = Arc<dyn Fn(&Call) -> Result<HandlerFuture, Rejection> + Send + Sync>;
+pub(crate) type ErasedHandler = Arc<dyn Fn(&Call<'_>) -> Result<HandlerFuture, Rejection> + Send + Sync>;
 
 pub(crate) fn erase<H, Args>(handler: H) -> ErasedHandler
 where
     H: Handler<Args>,
     Args: 'static,
 {
-    Arc::new(move |call: &Call| handler.call(call))
+    Arc::new(move |call: &Call<'_>| handler.call(call))
 }

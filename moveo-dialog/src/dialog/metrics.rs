@@ -131,8 +131,8 @@ impl Metrics {
 
     /// Answers `GET /metrics`: 200 with the text, 401 without the bearer token (when one is
     /// set), 404 for any other path.
-    pub(crate) fn answer<B>(&self, request: &http::Request<B>) -> Response<ResponseBody> {
-        if request.uri().path() != "/metrics" || request.method() != http::Method::GET {
+    pub(crate) fn answer(&self, request: &http::request::Parts) -> Response<ResponseBody> {
+        if request.uri.path() != "/metrics" || request.method != http::Method::GET {
             return crate::serve::Rejection::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
@@ -142,7 +142,7 @@ impl Metrics {
         }
         if let Some(token) = &self.bearer {
             let given = request
-                .headers()
+                .headers
                 .get(http::header::AUTHORIZATION)
                 .and_then(|value| value.to_str().ok())
                 .and_then(|value| value.strip_prefix("Bearer "));
@@ -180,7 +180,7 @@ impl Metrics {
     }
 }
 
-crate::serve::pipeline::impl_service!(Metrics, |metrics, request| metrics.answer(&request));
+crate::serve::pipeline::impl_service!(Metrics, |metrics, head, _body| metrics.answer(&head));
 
 impl Registered {
     fn new() -> Self {

@@ -120,7 +120,7 @@ where
 {
     type Rejection = super::rejections::RequestRejection;
 
-    fn from_call(call: &Call) -> Result<Self, Self::Rejection> {
+    fn from_call(call: &Call<'_>) -> Result<Self, Self::Rejection> {
         let request = call.try_request()?;
         let mut input: Map<String, Value> = request.context.clone();
         for entity in &request.entities {

@@ -431,11 +431,10 @@ impl Endpoint for Inner {
         })
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<Event>) -> ((), Response<ResponseBody>) {
-        let headers = call.parts.headers;
-        let response = match self.dispatch(call.decoded, &call.body).await {
+    async fn respond(self: Arc<Self>, call: Admitted<'_, Event>) -> ((), Response<ResponseBody>) {
+        let response = match self.dispatch(call.decoded, call.body).await {
             Ok(response) => response,
-            Err(rejection) => self.refused(pipeline::Step::Decode, rejection, &headers),
+            Err(rejection) => self.refused(pipeline::Step::Decode, rejection, &call.parts.headers),
         };
         ((), response)
     }
@@ -638,21 +637,13 @@ impl Startup for EventsReceiver {
     }
 }
 
-pipeline::impl_service!(EventsReceiver, |receiver, request| receiver.answer(request, None, None).await.1);
+pipeline::impl_service!(EventsReceiver, |receiver, head, body| {
+    pipeline::run(receiver.inner, &mut head, body, None, None).await.1
+});
 
 impl EventsReceiver {
-    /// Answers one delivery: the pipeline's run, as it is. `peer` and `limits`: the caller's
-    /// address and the server's limits, when the server gives them in place.
-    pub(crate) fn answer<B>(
-        self,
-        request: http::Request<B>,
-        peer: Option<crate::serve::RemoteAddr>,
-        limits: Option<crate::serve::body::CallLimits>,
-    ) -> impl std::future::Future<Output = ((), http::Response<crate::serve::ResponseBody>)> + Send + 'static
-    where
-        B: http_body::Body<Data: Send> + Send + 'static,
-        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    {
-        pipeline::run(self.inner, request, peer, limits)
+    /// What the server answers each delivery with, in place: the pipeline's endpoint.
+    pub(crate) fn endpoint(&self) -> Arc<impl Endpoint<Label = ()> + use<>> {
+        Arc::clone(&self.inner)
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, Response};
 
 use super::address::{AddressPolicy, RemoteAddr};
 use super::body::{CallLimits, check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
@@ -94,12 +94,13 @@ pub(crate) enum Step {
     Decode,
 }
 
-/// A call that passed every check of the pipeline.
-pub(crate) struct Admitted<D> {
-    pub(crate) parts: http::request::Parts,
+/// A call that passed every check of the pipeline, its head and body borrowed from the
+/// pipeline's future (moved into each layer, they were copied into each layer's future).
+pub(crate) struct Admitted<'a, D> {
+    pub(crate) parts: &'a http::request::Parts,
     /// The caller's TCP address, when the server gave it in place (not in the extensions).
     pub(crate) peer: Option<RemoteAddr>,
-    pub(crate) body: Bytes,
+    pub(crate) body: &'a Bytes,
     pub(crate) verified: Option<Verified>,
     pub(crate) decoded: D,
 }
@@ -121,7 +122,7 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
 
     /// A call answered before any check, such as the router's `GET /metrics` on the webhook
     /// port.
-    fn intercept<B>(&self, _request: &Request<B>) -> Option<Response<ResponseBody>> {
+    fn intercept(&self, _head: &http::request::Parts) -> Option<Response<ResponseBody>> {
         None
     }
 
@@ -140,10 +141,10 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     fn observe(&self, _label: &Self::Label, _status: http::StatusCode, _elapsed: Duration, _span: &tracing::Span) {}
 
     /// Answers an admitted call.
-    fn respond(
+    fn respond<'a>(
         self: Arc<Self>,
-        call: Admitted<Self::Decoded>,
-    ) -> impl Future<Output = (Self::Label, Response<ResponseBody>)> + Send;
+        call: Admitted<'a, Self::Decoded>,
+    ) -> impl Future<Output = (Self::Label, Response<ResponseBody>)> + Send + 'a;
 
     /// Answers a call refused at `step`; verification failures are logged as warnings.
     fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
@@ -179,12 +180,15 @@ macro_rules! in_span {
     }};
 }
 
-/// Runs one call through the pipeline. `peer` and `limits` are the caller's address and the
-/// server's limits when the server gives them in place; without them the address allowlist
-/// reads the address from the request's extensions, and the limits come from the task.
+/// Runs one call through the pipeline: its head `parts` (borrowed from the caller's future,
+/// which keeps it: each layer that took the request by value copied it) and its `body`.
+/// `peer` and `limits` are the caller's address and the server's limits when the server gives
+/// them in place; without them the address allowlist reads the address from the request's
+/// extensions, and the limits come from the task.
 pub(crate) async fn run<E, B>(
     endpoint: Arc<E>,
-    request: Request<B>,
+    parts: &mut http::request::Parts,
+    body: B,
     peer: Option<RemoteAddr>,
     mut limits: Option<CallLimits>,
 ) -> (E::Label, Response<ResponseBody>)
@@ -193,10 +197,9 @@ where
     B: http_body::Body,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    if let Some(answer) = endpoint.intercept(&request) {
+    if let Some(answer) = endpoint.intercept(parts) {
         return (endpoint.unrouted(), answer);
     }
-    let (mut parts, body) = request.into_parts();
     let span = endpoint.span(&parts.headers);
     // The endpoint is moved into its `respond`: an observing one is kept for afterwards.
     let observer = endpoint.observes(&span).then(|| (std::time::Instant::now(), Arc::clone(&endpoint)));
@@ -209,11 +212,11 @@ where
         }
         let gate = endpoint.gate();
         // Also marks the signature sensitive: it is a credential for this body.
-        let declared = match check_head(&mut parts, body.size_hint().exact(), gate.body_limit) {
+        let declared = match check_head(parts, body.size_hint().exact(), gate.body_limit) {
             Ok(declared) => declared,
             Err(rejection) => break 'call refuse(&*endpoint, Step::Read, rejection, &parts.headers),
         };
-        if !gate.addresses.admits(&parts, peer) {
+        if !gate.addresses.admits(parts, peer) {
             let rejection = Rejection::unauthorized(VerifyError::AddressNotAllowed);
             break 'call refuse(&*endpoint, Step::Verify, rejection, &parts.headers);
         }
@@ -239,12 +242,12 @@ where
             Ok(verified) => verified,
             Err(err) => break 'call refuse(&*endpoint, Step::Verify, Rejection::unauthorized(err), &parts.headers),
         };
-        let decoded = match endpoint.decode(&parts, &body) {
+        let decoded = match endpoint.decode(parts, &body) {
             Ok(decoded) => decoded,
             Err(rejection) => break 'call refuse(&*endpoint, Step::Decode, rejection, &parts.headers),
         };
         drop(entered);
-        in_span!(span, endpoint.respond(Admitted { parts, peer, body, verified, decoded }))
+        in_span!(span, endpoint.respond(Admitted { parts, peer, body: &body, verified, decoded }))
     };
     if let Some((started, endpoint)) = observer {
         endpoint.observe(&label, response.status(), started.elapsed(), &span);
@@ -294,9 +297,10 @@ where
 }
 
 /// Implements `tower::Service<http::Request<B>>` for an endpoint type, answering each request
-/// with `$answer(self_clone, request)`: the router and the receiver are served the same way.
+/// with `$answer`, given a clone of the endpoint and the request's head and body: the router,
+/// the receiver and the metrics are served the same way.
 macro_rules! impl_service {
-    ($endpoint:ty, |$this:ident, $request:ident| $answer:expr) => {
+    ($endpoint:ty, |$this:ident, $head:ident, $body:ident| $answer:expr) => {
         impl<B> tower::Service<http::Request<B>> for $endpoint
         where
             B: http_body::Body + Send + 'static,
@@ -311,9 +315,14 @@ macro_rules! impl_service {
                 std::task::Poll::Ready(Ok(()))
             }
 
-            fn call(&mut self, $request: http::Request<B>) -> Self::Future {
+            fn call(&mut self, request: http::Request<B>) -> Self::Future {
                 let $this = self.clone();
-                Box::pin(async move { Ok($answer) })
+                Box::pin(async move {
+                    // The pipeline borrows the head mutably (it marks the signature sensitive).
+                    #[allow(unused_mut)]
+                    let (mut $head, $body) = request.into_parts();
+                    Ok($answer)
+                })
             }
         }
     };

@@ -21,7 +21,8 @@ use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
 use super::body::{CALL_LIMITS, CallLimits, ServerLimits, healthz};
-use super::connections::{Activity, Admission, Connections, GuardedBody, default_max_connections};
+use super::connections::{Activity, Admission, Connections, GuardedBody, RequestGuard, default_max_connections};
+use super::pipeline::Endpoint;
 use super::protocol::{Builders, Protocol};
 use super::quota::Quota;
 use super::rejection::{Rejection, ResponseBody};
@@ -533,58 +534,88 @@ async fn serve_any<S, I>(
 {
     // The framework's own endpoints take the caller's address and the server's limits as
     // arguments; anything else finds the address in the request's extensions (an insertion
-    // costs three allocations) and the limits in its task. Each closure returns its
-    // endpoint's future as it is: a wrapper around it would copy the request into one more
-    // future.
+    // costs three allocations) and the limits in its task.
     if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request: Request<Incoming>, peer, limits| {
-            let endpoint = router.endpoint_for(request.uri().path());
-            super::pipeline::run(endpoint, request, Some(peer), Some(limits))
+        let answer = move |request: Request<Incoming>, peer, limits, guard| {
+            let router = router.clone();
+            let (head, body) = request.into_parts();
+            answer_in_place(move |path: &str| router.endpoint_for(path), head, body, peer, limits, guard)
         };
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
     if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-        let answer = move |request, peer, limits| receiver.answer(request, Some(peer), Some(limits));
+        let answer = move |request: Request<Incoming>, peer, limits, guard| {
+            let endpoint = receiver.endpoint();
+            let (head, body) = request.into_parts();
+            answer_in_place(move |_: &str| endpoint, head, body, peer, limits, guard)
+        };
         return serve_io(shared, answer, activity, io, protocol, peer).await;
     }
-    let answer = move |mut request: Request<Incoming>, peer: RemoteAddr, limits| {
-        request.extensions_mut().insert(peer);
-        CALL_LIMITS.scope(limits, service.oneshot(request))
-    };
+    let answer = move |request, peer, limits, guard| answer_by_service(service.clone(), request, peer, limits, guard);
     serve_io(shared, answer, activity, io, protocol, peer).await;
 }
 
-/// What answering a request comes to: one of the framework's endpoints' runs, or a service's
-/// result.
-trait Served {
-    /// The response body of a service's result.
-    type Body;
+/// What hyper is given for each request: the response, its body holding the request's place
+/// among the connection's requests in flight.
+type Answered<B> = Result<Response<GuardedBody<ServerBody<B>>>, Infallible>;
 
-    fn into_served(self) -> Result<Response<ServerBody<Self::Body>>, BoxError>;
-}
-
-/// An endpoint's run: its label (the route, for the router; nothing, for the events
-/// receiver) and response.
-impl<L> Served for (L, Response<ResponseBody>) {
-    type Body = ResponseBody;
-
-    fn into_served(self) -> Result<Response<ServerBody<ResponseBody>>, BoxError> {
-        Ok(self.1.map(|body| ServerBody::Own { body }))
+/// Answers a request with one of the framework's own endpoints, the one `endpoint_for` its
+/// path. This future is the one hyper keeps for the request, and it keeps the request's head:
+/// the pipeline borrows it (each layer that took the request by value copied its 264 bytes
+/// into one more future).
+///
+/// A function returning an `async` block, not an `async fn`: the block uses what it captures
+/// where it is, where an `async fn` would move each argument once more when first polled
+/// (`bash benches/copies.sh`: 224 bytes a request).
+#[allow(clippy::manual_async_fn)]
+fn answer_in_place<E: Endpoint>(
+    endpoint_for: impl FnOnce(&str) -> Arc<E> + Send + 'static,
+    mut head: http::request::Parts,
+    body: Incoming,
+    peer: RemoteAddr,
+    limits: Arc<ServerLimits>,
+    guard: RequestGuard,
+) -> impl Future<Output = Answered<ResponseBody>> + Send + 'static {
+    async move {
+        let response = match admit(limits, &head) {
+            Admitted::Call(limits) => {
+                let endpoint = endpoint_for(head.uri.path());
+                super::pipeline::run(endpoint, &mut head, body, Some(peer), Some(limits)).await.1
+            }
+            Admitted::Answered(answered) => answered,
+        };
+        Ok(response.map(|body| GuardedBody::new(ServerBody::Own { body }, guard)))
     }
 }
 
-impl<B, E: Into<BoxError>> Served for Result<Response<B>, E> {
-    type Body = B;
-
-    fn into_served(self) -> Result<Response<ServerBody<B>>, BoxError> {
-        match self {
-            Ok(response) => Ok(response.map(|body| ServerBody::Service { body })),
-            Err(err) => Err(err.into()),
+/// Answers a request with any other `tower::Service`: the caller's address in the request's
+/// extensions, the call's limits in its task.
+async fn answer_by_service<S: HttpService>(
+    service: S,
+    mut request: Request<Incoming>,
+    peer: RemoteAddr,
+    limits: Arc<ServerLimits>,
+    guard: RequestGuard,
+) -> Answered<S::ResponseBody> {
+    let response = match admit_parts(limits, request.method(), request.uri()) {
+        Admitted::Call(limits) => {
+            request.extensions_mut().insert(peer);
+            match CALL_LIMITS.scope(limits, service.oneshot(request)).await {
+                Ok(response) => response.map(|body| ServerBody::Service { body }),
+                Err(err) => {
+                    let err: BoxError = err.into();
+                    tracing::error!(error = %err, "the service failed");
+                    Rejection::handler_error().into_response().map(|body| ServerBody::Own { body })
+                }
+            }
         }
-    }
+        Admitted::Answered(answered) => answered.map(|body| ServerBody::Own { body }),
+    };
+    Ok(response.map(|body| GuardedBody::new(body, guard)))
 }
 
-/// Serves one connection's requests, each through `answer`, until it ends, goes idle past the
+/// Serves one connection's requests, each through `answer` (given the request, the caller's
+/// address, the server's limits and the request's guard), until it ends, goes idle past the
 /// timeout, or is evicted.
 async fn serve_io<A, F, B, I>(
     shared: &Arc<Shared>,
@@ -594,35 +625,17 @@ async fn serve_io<A, F, B, I>(
     protocol: Protocol,
     peer: SocketAddr,
 ) where
-    A: FnOnce(Request<Incoming>, RemoteAddr, CallLimits) -> F + Clone + Send + 'static,
-    F: Future<Output: Served<Body = B>> + Send + 'static,
+    A: Fn(Request<Incoming>, RemoteAddr, Arc<ServerLimits>, RequestGuard) -> F + Send + 'static,
+    F: Future<Output = Answered<B>> + Send + 'static,
     B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let server_limits = Arc::clone(&shared.limits);
     let requests = Arc::clone(activity);
-    // Per request: the answer cloned once (one `Arc` for an endpoint of the crate's own) and
-    // the limits once; each is moved, not cloned again, into the call.
+    // Per request: the endpoint (or service) cloned once and the limits once, each moved, not
+    // cloned again, into the call.
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-        let guard = requests.begin();
-        let limits = Arc::clone(&server_limits);
-        let answer = answer.clone();
-        // The call's future is made inside this one, in the place hyper keeps it, not here
-        // and then moved there: it is the largest part of a request's state.
-        async move {
-            let own = |response: Response<ResponseBody>| response.map(|body| ServerBody::Own { body });
-            let response = match admit(limits, &request) {
-                Admitted::Call(limits) => {
-                    let answered = answer(request, RemoteAddr(peer), limits).await;
-                    answered.into_served().unwrap_or_else(|err| {
-                        tracing::error!(error = %err, "the service failed");
-                        own(Rejection::handler_error().into_response())
-                    })
-                }
-                Admitted::Answered(answered) => own(answered),
-            };
-            Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, guard)))
-        }
+        answer(request, RemoteAddr(peer), Arc::clone(&server_limits), requests.begin())
     });
     let connection = shared.builders.serve(protocol, io, service);
     if let Some(Err(err)) = shared.connections.watch(activity, connection).await {
@@ -639,12 +652,16 @@ enum Admitted {
 }
 
 /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap on
-/// requests in flight). The request is looked at, not moved: each move of it copies 264 bytes.
-fn admit(limits: Arc<ServerLimits>, request: &Request<Incoming>) -> Admitted {
+/// requests in flight). The head is looked at, not moved: each move of it is a copy.
+fn admit(limits: Arc<ServerLimits>, head: &http::request::Parts) -> Admitted {
+    admit_parts(limits, &head.method, &head.uri)
+}
+
+fn admit_parts(limits: Arc<ServerLimits>, method: &http::Method, uri: &http::Uri) -> Admitted {
     if limits.shutting_down.load(Ordering::SeqCst) {
         return Admitted::Answered(Rejection::shutting_down().into_response());
     }
-    if let Some(health) = healthz(request.method(), request.uri()) {
+    if let Some(health) = healthz(method, uri) {
         return Admitted::Answered(health);
     }
     match CallLimits::admit(limits) {
