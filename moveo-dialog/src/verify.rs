@@ -305,7 +305,8 @@ impl Verifier {
     /// [`VerifyError::BadVerifyToken`] when the body token is absent or matches no secret.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Verified, VerifyError> {
         match headers.get(&SIGNATURE_HEADER_NAME) {
-            Some(value) => self.verify_signature(body, Some(value.to_str().map_err(|_| VerifyError::BadSignature)?)),
+            // The value's bytes as they are: anything but hex fails the decode.
+            Some(value) => self.verify_hex(body, value.as_bytes()),
             None if self.body_token => self.verify_body_token(body),
             None => Err(VerifyError::MissingSignature),
         }
@@ -319,8 +320,13 @@ impl Verifier {
     /// [`VerifyError::BadSignature`] when it matches no secret (or is not hex).
     pub fn verify_signature(&self, body: &[u8], signature: Option<&str>) -> Result<Verified, VerifyError> {
         let signature = signature.ok_or(VerifyError::MissingSignature)?;
+        self.verify_hex(body, signature.trim().as_bytes())
+    }
+
+    /// Verifies a hex signature (blanks around it allowed) against the raw body.
+    fn verify_hex(&self, body: &[u8], signature: &[u8]) -> Result<Verified, VerifyError> {
         let mut expected = [0u8; 32];
-        hex::decode_to_slice(signature.trim(), &mut expected).map_err(|_| VerifyError::BadSignature)?;
+        hex::decode_to_slice(signature.trim_ascii(), &mut expected).map_err(|_| VerifyError::BadSignature)?;
         for (index, candidate) in self.candidates.iter().enumerate() {
             let mut mac = candidate.mac.clone();
             mac.update(body);
@@ -454,6 +460,27 @@ mod tests {
             Verifier::with_secrets(Vec::<Secret>::new()).verify_signature(b"{}", Some("00")),
             Err(VerifyError::BadSignature)
         );
+    }
+
+    /// The header's bytes are decoded as they are: blanks around the hex are allowed, and
+    /// anything that is not hex (bytes outside visible ASCII included) is a bad signature.
+    #[test]
+    fn a_signature_header_is_hex_or_bad() {
+        let verifier = Verifier::with_secrets(["token"]);
+        let signature = sign(&Secret::new("token"), VECTOR_BODY);
+        let header = |value: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert(SIGNATURE_HEADER, http::HeaderValue::from_bytes(value).unwrap());
+            headers
+        };
+        let padded = format!(" \t{signature} ");
+        assert!(verifier.verify(&header(padded.as_bytes()), VECTOR_BODY).is_ok());
+        let mut not_ascii = signature.clone().into_bytes();
+        not_ascii[0] = 0xe9;
+        assert_eq!(verifier.verify(&header(&not_ascii), VECTOR_BODY), Err(VerifyError::BadSignature));
+        let upper = signature.to_ascii_uppercase();
+        assert!(verifier.verify(&header(upper.as_bytes()), VECTOR_BODY).is_ok(), "hex is case-insensitive");
+        assert_eq!(verifier.verify(&header(&signature.as_bytes()[..62]), VECTOR_BODY), Err(VerifyError::BadSignature));
     }
 
     #[test]
