@@ -557,7 +557,7 @@ async fn serve_any<S, I>(
 
 /// What hyper is given for each request: the response, its body holding the request's place
 /// among the connection's requests in flight.
-type Answered<B> = Result<Response<GuardedBody<ServerBody<B>>>, Infallible>;
+type HyperResponse<B> = Result<Response<GuardedBody<ServerBody<B>>>, Infallible>;
 
 /// Answers a request with one of the framework's own endpoints, the one `endpoint_for` its
 /// path. This future is the one hyper keeps for the request, and it keeps the request's head:
@@ -575,9 +575,9 @@ fn answer_in_place<E: Endpoint>(
     peer: RemoteAddr,
     limits: Arc<ServerLimits>,
     guard: RequestGuard,
-) -> impl Future<Output = Answered<ResponseBody>> + Send + 'static {
+) -> impl Future<Output = HyperResponse<ResponseBody>> + Send + 'static {
     async move {
-        let response = match admit(limits, &head) {
+        let response = match admit(limits, &head.method, &head.uri) {
             Admitted::Call(limits) => {
                 let endpoint = endpoint_for(head.uri.path());
                 super::pipeline::run(endpoint, &mut head, body, Some(peer), Some(limits)).await.1
@@ -596,8 +596,8 @@ async fn answer_by_service<S: HttpService>(
     peer: RemoteAddr,
     limits: Arc<ServerLimits>,
     guard: RequestGuard,
-) -> Answered<S::ResponseBody> {
-    let response = match admit_parts(limits, request.method(), request.uri()) {
+) -> HyperResponse<S::ResponseBody> {
+    let response = match admit(limits, request.method(), request.uri()) {
         Admitted::Call(limits) => {
             request.extensions_mut().insert(peer);
             match CALL_LIMITS.scope(limits, service.oneshot(request)).await {
@@ -626,7 +626,7 @@ async fn serve_io<A, F, B, I>(
     peer: SocketAddr,
 ) where
     A: Fn(Request<Incoming>, RemoteAddr, Arc<ServerLimits>, RequestGuard) -> F + Send + 'static,
-    F: Future<Output = Answered<B>> + Send + 'static,
+    F: Future<Output = HyperResponse<B>> + Send + 'static,
     B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -653,11 +653,7 @@ enum Admitted {
 
 /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap on
 /// requests in flight). The head is looked at, not moved: each move of it is a copy.
-fn admit(limits: Arc<ServerLimits>, head: &http::request::Parts) -> Admitted {
-    admit_parts(limits, &head.method, &head.uri)
-}
-
-fn admit_parts(limits: Arc<ServerLimits>, method: &http::Method, uri: &http::Uri) -> Admitted {
+fn admit(limits: Arc<ServerLimits>, method: &http::Method, uri: &http::Uri) -> Admitted {
     if limits.shutting_down.load(Ordering::SeqCst) {
         return Admitted::Answered(Rejection::shutting_down().into_response());
     }
