@@ -7,6 +7,7 @@ pub mod extract;
 mod handler;
 #[cfg(feature = "metrics")]
 mod metrics;
+mod names;
 mod rejections;
 mod router;
 #[cfg(feature = "validate")]

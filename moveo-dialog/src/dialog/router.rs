@@ -1,7 +1,6 @@
 //! The router: picks the handler for a dialog webhook call by path, by the node whose action
 //! fired, by intent, or falls back.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +9,7 @@ use http::{Extensions, HeaderName};
 
 use super::extract::StateRequirement;
 use super::handler::{ErasedHandler, Handler, erase};
+use super::names::Names;
 use super::view::RequestView;
 use crate::reply::Reply;
 use crate::serve::IpNet;
@@ -88,9 +88,9 @@ pub(crate) struct Nested {
 pub(crate) struct Inner {
     /// Every route's handler and label, in registration order.
     pub(crate) routes: Vec<Entry>,
-    pub(crate) paths: HashMap<String, RouteId>,
-    pub(crate) nodes: HashMap<String, RouteId>,
-    pub(crate) intents: HashMap<String, (f64, RouteId)>,
+    pub(crate) paths: Names<RouteId>,
+    pub(crate) nodes: Names<RouteId>,
+    pub(crate) intents: Names<(f64, RouteId)>,
     pub(crate) fallback: Option<RouteId>,
     pub(crate) table: Vec<Route>,
     /// The state each route needs, in registration order.
@@ -175,9 +175,9 @@ impl Router {
         Self {
             inner: Arc::new(Inner {
                 routes: Vec::new(),
-                paths: HashMap::new(),
-                nodes: HashMap::new(),
-                intents: HashMap::new(),
+                paths: Names::default(),
+                nodes: Names::default(),
+                intents: Names::default(),
                 fallback: None,
                 table: Vec::new(),
                 needs: Vec::new(),
@@ -220,14 +220,14 @@ impl Router {
             Route::Path(path) => {
                 check_path("webhook path", path);
                 inner.routes.push(Entry { handler, label: format!("path:{path}").into() });
-                if inner.paths.insert(path.clone(), id).is_some() {
+                if !inner.paths.insert(path, id) {
                     panic!("moveo-dialog: the path {path:?} is registered twice");
                 }
             }
             Route::Node(name) => {
                 assert!(!name.is_empty(), "moveo-dialog: a node route needs a non-empty node name");
                 inner.routes.push(Entry { handler, label: format!("node:{name}").into() });
-                if inner.nodes.insert(name.clone(), id).is_some() {
+                if !inner.nodes.insert(name, id) {
                     panic!("moveo-dialog: the node {name:?} is registered twice");
                 }
             }
@@ -238,7 +238,7 @@ impl Router {
                     "moveo-dialog: the intent {name:?} has min_confidence {min_confidence}, outside 0..=1"
                 );
                 inner.routes.push(Entry { handler, label: format!("intent:{name}").into() });
-                if inner.intents.insert(name.clone(), (*min_confidence, id)).is_some() {
+                if !inner.intents.insert(name, (*min_confidence, id)) {
                     panic!("moveo-dialog: the intent {name:?} is registered twice");
                 }
             }
@@ -612,7 +612,7 @@ impl Inner {
         if !self.intents.is_empty() {
             let mut best: Option<(RouteId, &'r str, f64)> = None;
             for intent in &request.intents {
-                if let Some((min, entry)) = self.intents.get(&*intent.intent.0)
+                if let Some((min, entry)) = self.intents.get(&intent.intent.0)
                     && intent.confidence >= *min
                     && best.is_none_or(|(_, _, confidence)| intent.confidence.total_cmp(&confidence).is_gt())
                 {
