@@ -21,10 +21,9 @@ pub struct Trip {
 }
 
 fn text(value: Option<&Value>) -> Option<&str> {
-    match value? {
-        Value::String(text) if !text.trim().is_empty() => Some(text.trim()),
-        _ => None,
-    }
+    let Value::String(text) = value? else { return None };
+    let text = text.trim();
+    (!text.is_empty()).then_some(text)
 }
 
 fn number(value: Option<&Value>) -> Option<f64> {

@@ -20,12 +20,12 @@ pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderN
 
 fn is_json(value: &http::HeaderValue) -> bool {
     // What Moveo sends, compared as bytes before the general case.
-    value.as_bytes() == b"application/json"
+    let value = value.as_bytes();
+    value == b"application/json"
         || value
-            .to_str()
-            .ok()
-            .and_then(|value| value.split(';').next())
-            .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+            .split(|&byte| byte == b';')
+            .next()
+            .is_some_and(|essence| essence.trim_ascii().eq_ignore_ascii_case(b"application/json"))
 }
 
 /// Whether a request is the health check, `GET /healthz`.
@@ -69,13 +69,11 @@ pub(crate) fn check_head(
     if !content_type.is_some_and(is_json) {
         return Err(Rejection::unsupported_media_type());
     }
-    if encoding.is_some_and(|encoding| {
-        !encoding.to_str().is_ok_and(|encoding| encoding.trim().eq_ignore_ascii_case("identity"))
-    }) {
+    if encoding.is_some_and(|encoding| !encoding.as_bytes().trim_ascii().eq_ignore_ascii_case(b"identity")) {
         return Err(Rejection::unsupported_encoding());
     }
     let declared = match length {
-        Some(length) => length.to_str().ok().and_then(|length| length.trim().parse::<u64>().ok()),
+        Some(length) => std::str::from_utf8(length.as_bytes().trim_ascii()).ok().and_then(|length| length.parse().ok()),
         None => exact,
     };
     if declared.is_some_and(|length| length > limit as u64) {
@@ -263,6 +261,9 @@ mod tests {
         assert_eq!(code(head(&[json]), None), Ok(None));
         assert_eq!(code(head(&[("content-type", b"Application/JSON ; charset=utf-8")]), None), Ok(None));
         assert_eq!(code(head(&[("content-type", b"text/plain")]), None), Err("unsupported_media_type"));
+        // Blanks around a value are ASCII ones: a non-breaking space is not one.
+        assert_eq!(code(head(&[("content-type", b"application/json\xc2\xa0")]), None), Err("unsupported_media_type"));
+        assert_eq!(code(head(&[("content-type", b"application/jsonx")]), None), Err("unsupported_media_type"));
         assert_eq!(code(head(&[json, ("content-encoding", b" identity ")]), None), Ok(None));
         assert_eq!(code(head(&[json, ("content-encoding", b"gzip")]), None), Err("encoded"));
         assert_eq!(code(head(&[json, ("content-encoding", b"\xffidentity")]), None), Err("encoded"));
@@ -271,6 +272,8 @@ mod tests {
         assert_eq!(code(head(&[json, ("content-length", b"101")]), Some(5)), Err("payload_too_large"));
         assert_eq!(code(head(&[json]), Some(101)), Err("payload_too_large"));
         assert_eq!(code(head(&[json]), Some(7)), Ok(Some(7)));
+        assert_eq!(code(head(&[json, ("content-length", b" 42\t")]), None), Ok(Some(42)));
+        assert_eq!(code(head(&[json, ("content-length", b"4 2")]), Some(5)), Ok(None));
     }
 
     /// The one pass reads each header by its first value, as `HeaderMap::get` does, and marks
