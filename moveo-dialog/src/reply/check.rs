@@ -27,6 +27,9 @@ impl<'a> Path<'a> {
         Path::Index(self, index)
     }
 
+    /// The error at this path: only on the way out of a failed check, so kept out of line.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn error(&self, kind: ReplyErrorKind) -> ReplyError {
         ReplyError::new(self.to_string(), kind)
     }
@@ -61,6 +64,14 @@ pub(crate) fn chars(path: Path<'_>, value: &str, min: usize, max: Option<usize>)
     if under_max && over_min {
         return Ok(());
     }
+    counted(path, value, min, max)
+}
+
+/// [`chars`] when the byte count does not decide: out of line, so that every check inlined in
+/// a builder keeps only the byte comparisons.
+#[cold]
+#[inline(never)]
+fn counted(path: Path<'_>, value: &str, min: usize, max: Option<usize>) -> Result<(), ReplyError> {
     let count = value.chars().count();
     if count < min {
         return Err(path.error(ReplyErrorKind::TooShort { chars: count, min }));

@@ -67,10 +67,12 @@ impl Rejection {
         &self.message
     }
 
+    #[cold]
     pub(crate) fn method_not_allowed() -> Self {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "a webhook call must be a POST")
     }
 
+    #[cold]
     pub(crate) fn unsupported_media_type() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -79,6 +81,7 @@ impl Rejection {
         )
     }
 
+    #[cold]
     pub(crate) fn unsupported_encoding() -> Self {
         Self::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -87,6 +90,7 @@ impl Rejection {
         )
     }
 
+    #[cold]
     pub(crate) fn payload_too_large(limit: usize) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -96,35 +100,43 @@ impl Rejection {
         .closing()
     }
 
+    #[cold]
     pub(crate) fn body_timeout() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "body_timeout", "the body did not arrive in time; retry later")
             .closing()
     }
 
+    #[cold]
     pub(crate) fn unreadable_body() -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_body", "the body could not be read").closing()
     }
 
+    #[cold]
     pub(crate) fn unauthorized(err: VerifyError) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, err.code(), err.message())
     }
 
+    #[cold]
     pub(crate) fn invalid_json(detail: &serde_json::Error) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {detail}"))
     }
 
+    #[cold]
     pub(crate) fn handler_error() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "handler_error", "the handler failed; see the server log")
     }
 
+    #[cold]
     pub(crate) fn handler_panic() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "handler_panic", "the handler panicked; see the server log")
     }
 
+    #[cold]
     pub(crate) fn overloaded() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "too many requests in flight; retry later")
     }
 
+    #[cold]
     pub(crate) fn shutting_down() -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is shutting down").closing()
     }
