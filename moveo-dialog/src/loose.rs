@@ -29,18 +29,87 @@
 //!
 //! A value that fits neither form is still an error, with serde's message.
 
-use std::fmt::Display;
+use std::fmt::{self, Display};
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use serde::Deserialize;
-use serde::de::{Deserializer, Error};
+use serde::de::{self, Deserializer, IntoDeserializer, Visitor};
 
-/// A number, or a string holding one (blanks around it allowed).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum NumberOrText<T> {
-    Number(T),
-    Text(String),
+/// A number of type `T`, from a JSON number or from a string holding one. A visitor rather
+/// than an untagged enum: serde's untagged enums buffer the value (and copy a string) to try
+/// each form in turn; this reads it once, where it is, and borrows a string.
+struct NumberVisitor<T>(PhantomData<T>);
+
+impl<'de, T> Visitor<'de> for NumberVisitor<T>
+where
+    T: Deserialize<'de> + FromStr,
+    T::Err: Display,
+{
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number, or a string holding one")
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<T, E> {
+        T::deserialize(number.into_deserializer())
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<T, E> {
+        T::deserialize(number.into_deserializer())
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<T, E> {
+        T::deserialize(number.into_deserializer())
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<T, E> {
+        text.trim().parse().map_err(|err| E::custom(format!("{text:?} is not a number: {err}")))
+    }
+}
+
+/// [`NumberVisitor`], where `null` and a blank string are `None`.
+struct OptionNumberVisitor<T>(PhantomData<T>);
+
+impl<'de, T> Visitor<'de> for OptionNumberVisitor<T>
+where
+    T: Deserialize<'de> + FromStr,
+    T::Err: Display,
+{
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("null, a number, or a string holding one")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Option<T>, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Option<T>, E> {
+        NumberVisitor(PhantomData).visit_u64(number).map(Some)
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Option<T>, E> {
+        NumberVisitor(PhantomData).visit_i64(number).map(Some)
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Option<T>, E> {
+        NumberVisitor(PhantomData).visit_f64(number).map(Some)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<T>, E> {
+        if text.trim().is_empty() { Ok(None) } else { NumberVisitor(PhantomData).visit_str(text).map(Some) }
+    }
 }
 
 /// A number that may come as a JSON number or as a string holding one.
@@ -54,12 +123,7 @@ where
     T: Deserialize<'de> + FromStr,
     T::Err: Display,
 {
-    match NumberOrText::<T>::deserialize(deserializer)? {
-        NumberOrText::Number(number) => Ok(number),
-        NumberOrText::Text(text) => {
-            text.trim().parse().map_err(|err| D::Error::custom(format!("{text:?} is not a number: {err}")))
-        }
-    }
+    deserializer.deserialize_any(NumberVisitor(PhantomData))
 }
 
 /// [`number`] for an optional field: `null` and an empty (or blank) string are `None`. Pair it
@@ -75,14 +139,7 @@ where
     T: Deserialize<'de> + FromStr,
     T::Err: Display,
 {
-    match Option::<NumberOrText<T>>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(NumberOrText::Number(number)) => Ok(Some(number)),
-        Some(NumberOrText::Text(text)) if text.trim().is_empty() => Ok(None),
-        Some(NumberOrText::Text(text)) => {
-            text.trim().parse().map(Some).map_err(|err| D::Error::custom(format!("{text:?} is not a number: {err}")))
-        }
-    }
+    deserializer.deserialize_option(OptionNumberVisitor(PhantomData))
 }
 
 /// A boolean that may come as `true` / `false` or as the strings `"true"` / `"false"`
@@ -95,18 +152,89 @@ pub fn boolean<'de, D>(deserializer: D) -> Result<bool, D::Error>
 where
     D: Deserializer<'de>,
 {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum BoolOrText {
-        Bool(bool),
-        Text(String),
+    struct BooleanVisitor;
+
+    impl Visitor<'_> for BooleanVisitor {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a boolean, or the string \"true\" or \"false\"")
+        }
+
+        fn visit_bool<E: de::Error>(self, value: bool) -> Result<bool, E> {
+            Ok(value)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<bool, E> {
+            match text.trim() {
+                word if word.eq_ignore_ascii_case("true") => Ok(true),
+                word if word.eq_ignore_ascii_case("false") => Ok(false),
+                _ => Err(E::custom(format!("{text:?} is not true or false"))),
+            }
+        }
     }
-    match BoolOrText::deserialize(deserializer)? {
-        BoolOrText::Bool(value) => Ok(value),
-        BoolOrText::Text(text) => match text.trim().to_ascii_lowercase().as_str() {
-            "true" => Ok(true),
-            "false" => Ok(false),
-            _ => Err(D::Error::custom(format!("{text:?} is not true or false"))),
-        },
+
+    deserializer.deserialize_any(BooleanVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Debug, Deserialize)]
+    struct Loose {
+        #[serde(default, deserialize_with = "super::option_number")]
+        quantity: Option<u8>,
+        #[serde(default, deserialize_with = "super::boolean")]
+        gift: bool,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Price {
+        #[serde(deserialize_with = "super::number")]
+        price: f64,
+    }
+
+    fn loose(body: &str) -> Result<(Option<u8>, bool), String> {
+        serde_json::from_str::<Loose>(body).map(|loose| (loose.quantity, loose.gift)).map_err(|err| err.to_string())
+    }
+
+    /// From the body's bytes, each form is read where it is, and every other one is refused
+    /// with what it was and what was expected.
+    #[test]
+    fn each_form_is_read_from_the_bytes_and_others_are_named() {
+        assert_eq!(loose(r#"{"quantity": 7, "gift": true}"#), Ok((Some(7), true)));
+        assert_eq!(loose(r#"{"quantity": " 7 ", "gift": " FALSE "}"#), Ok((Some(7), false)));
+        assert_eq!(loose(r#"{"quantity": null}"#), Ok((None, false)));
+        assert_eq!(loose(r#"{"quantity": "  "}"#), Ok((None, false)));
+        // An escaped string is decoded before it is parsed.
+        assert_eq!(loose(r#"{"quantity": "\u0037", "gift": "tru\u0065"}"#), Ok((Some(7), true)));
+        let refused = |body: &str| loose(body).unwrap_err();
+        assert!(refused(r#"{"quantity": 300}"#).contains("invalid value: integer `300`, expected u8"));
+        assert!(refused(r#"{"quantity": -1}"#).contains("expected u8"));
+        assert!(refused(r#"{"quantity": 1.5}"#).contains("invalid type: floating point `1.5`, expected u8"));
+        assert!(refused(r#"{"quantity": "lots"}"#).starts_with(r#""lots" is not a number: invalid digit"#));
+        assert!(refused(r#"{"quantity": [7]}"#).contains("expected null, a number, or a string holding one"));
+        assert!(refused(r#"{"gift": "yes"}"#).starts_with(r#""yes" is not true or false"#));
+        assert!(refused(r#"{"gift": 1}"#).contains("expected a boolean"));
+
+        let price =
+            |body: &str| serde_json::from_str::<Price>(body).map(|price| price.price).map_err(|e| e.to_string());
+        assert_eq!(price(r#"{"price": 3}"#), Ok(3.0));
+        assert_eq!(price(r#"{"price": -2.5}"#), Ok(-2.5));
+        assert_eq!(price(r#"{"price": "1e3"}"#), Ok(1000.0));
+        assert!(price(r#"{"price": null}"#).unwrap_err().contains("expected a number, or a string holding one"));
+        assert!(price(r#"{"price": {"amount": 3}}"#).is_err());
+    }
+
+    /// The same forms from a `serde_json::Value` (as `DialogRequest::context_value` reads them).
+    #[test]
+    fn each_form_is_read_from_a_value_too() {
+        let from = |value| serde_json::from_value::<Loose>(value).map(|loose| (loose.quantity, loose.gift)).ok();
+        assert_eq!(from(json!({"quantity": "9", "gift": "True"})), Some((Some(9), true)));
+        assert_eq!(from(json!({"quantity": 9, "gift": false})), Some((Some(9), false)));
+        assert_eq!(from(json!({"quantity": null})), Some((None, false)));
+        assert_eq!(from(json!({"quantity": 256})), None);
     }
 }
