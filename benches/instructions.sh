@@ -9,7 +9,9 @@
 # Each server runs under valgrind, gets one call, has its counters zeroed, then serves
 # `wrk -t1 -c8` for 6 s; its counters are dumped and divided by the requests wrk made.
 # Also counted: clock reads (calls to clock_gettime) and locked instructions (atomic
-# read-modify-writes, by benches/locked.py), which cost natively far more than one instruction.
+# read-modify-writes, by benches/locked.py), which cost natively far more than one instruction,
+# and code lines (the 64-byte lines of code every request runs, by benches/code_lines.py): under
+# load each is fetched into the instruction cache again on each request.
 # Bounded: 6 s of load per server, loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +54,8 @@ else:
     print(0)')
   # Atomic read-modify-writes are one instruction each to callgrind but ~6 ns natively.
   locked=$(python3 benches/locked.py "$WORK/$name.out".1 "$requests")
-  printf '%-14s %8d requests  %7d instructions  %5.1f clock reads  %5.1f locked instructions per request\n' \
-    "$name" "$requests" $((total / requests)) "$(python3 -c "print($clocks / $requests)")" "$locked"
+  # The code each request runs, in 64-byte lines: fetched again on every request under load.
+  lines=$(python3 benches/code_lines.py "$WORK/$name.out".1 "$requests")
+  printf '%-14s %8d requests  %7d instructions  %5.1f clock reads  %5.1f locked instructions  %5d code lines per request\n' \
+    "$name" "$requests" $((total / requests)) "$(python3 -c "print($clocks / $requests)")" "$locked" "$lines"
 done
