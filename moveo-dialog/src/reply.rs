@@ -47,6 +47,7 @@
 
 mod carousel;
 pub(crate) mod check;
+mod context;
 mod error;
 mod event;
 mod json;
@@ -58,12 +59,12 @@ mod webview;
 
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 pub use carousel::{Button, Card, CardMedia, CardMediaKind, Carousel, DefaultAction, WebviewButton};
 pub use check::{UUID_PATTERN, is_absolute_uri, is_hyphenated_uuid};
+pub use context::{ContextIter, ContextUpdates};
 pub use error::{ReplyError, ReplyErrorKind};
 pub use event::TriggerNode;
 pub use media::{Media, MediaKind};
@@ -118,8 +119,8 @@ impl ResponseItem {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[must_use = "a reply does nothing until it is returned to Moveo"]
 pub struct Reply {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    context: BTreeMap<Cow<'static, str>, Value>,
+    #[serde(skip_serializing_if = "ContextUpdates::is_empty")]
+    context: ContextUpdates,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     responses: Vec<ResponseItem>,
 }
@@ -137,12 +138,12 @@ impl Reply {
     /// assert_eq!(reply.responses().len(), 1);
     /// ```
     pub fn text(text: impl Into<Cow<'static, str>>) -> Self {
-        Self { context: BTreeMap::new(), responses: vec![ResponseItem::Text(Text::new(text))] }
+        Self { context: ContextUpdates::default(), responses: vec![ResponseItem::Text(Text::new(text))] }
     }
 
-    /// The context updates.
+    /// The context updates, in name order.
     #[must_use]
-    pub fn context(&self) -> &BTreeMap<Cow<'static, str>, Value> {
+    pub fn context(&self) -> &ContextUpdates {
         &self.context
     }
 
@@ -176,7 +177,7 @@ static LAST_REPLY_LEN: std::sync::atomic::AtomicUsize = std::sync::atomic::Atomi
 #[derive(Debug, Default, Clone)]
 #[must_use = "a reply builder does nothing until `build` is called"]
 pub struct ReplyBuilder {
-    context: BTreeMap<Cow<'static, str>, Value>,
+    context: ContextUpdates,
     responses: Vec<ResponseItem>,
     deferred: Option<ReplyError>,
 }
@@ -203,9 +204,11 @@ impl ReplyBuilder {
 
     pub(crate) fn context_object_filtered(mut self, update: impl Serialize, keep: impl Fn(&str) -> bool) -> Self {
         match serde_json::to_value(update) {
-            Ok(Value::Object(fields)) => self
-                .context
-                .extend(fields.into_iter().filter(|(key, _)| keep(key)).map(|(key, value)| (Cow::Owned(key), value))),
+            Ok(Value::Object(fields)) => {
+                for (key, value) in fields.into_iter().filter(|(key, _)| keep(key)) {
+                    self.context.insert(Cow::Owned(key), value);
+                }
+            }
             Ok(_) => self.defer_root(ReplyErrorKind::NotAnObject),
             Err(err) => self.defer_root(ReplyErrorKind::NotSerializable { message: err.to_string() }),
         }

@@ -110,9 +110,10 @@ mod tests {
         assert!(matches!(option.text, Cow::Owned(_)));
         assert_eq!(option.text.as_ptr(), sent_at, "the String given is the one kept");
 
-        let reply = Reply::builder().context("destination", "England").text(text).build().expect("valid");
+        let name: &'static str = "destination";
+        let reply = Reply::builder().context(name, "England").text(text).build().expect("valid");
         let (key, _) = reply.context().iter().next().expect("one key");
-        assert!(matches!(key, Cow::Borrowed("destination")));
+        assert_eq!((key, key.as_ptr()), (name, name.as_ptr()), "the literal is kept, not copied");
         assert_eq!(reply.to_json_bytes(), br#"{"context":{"destination":"England"},"responses":[{"type":"text","texts":["Where to?"],"options":[{"text":"I want to go to England","label":"England"}]}]}"#);
     }
 }
