@@ -4,35 +4,25 @@
 
 use moveo_dialog::extract::Context;
 use moveo_dialog::reply::Text;
-use moveo_dialog::{Reply, ReplyError, Router};
+use moveo_dialog::{Reply, ReplyError, Router, loose};
 use serde::Deserialize;
-use serde_json::Value;
 
 /// The context this webhook reads. Values are taken loosely (a number may come as text), and
-/// a value that is missing or does not fit is asked for again rather than failing the call.
+/// a value that is missing or does not fit is `None`, asked for again rather than failing the
+/// call.
 #[derive(Debug, Default, Deserialize)]
 pub struct Trip {
-    #[serde(default)]
-    destination: Option<Value>,
-    #[serde(default)]
-    total_months: Option<Value>,
-    #[serde(default)]
-    total_expenses: Option<Value>,
+    #[serde(default, deserialize_with = "loose::text_or_none")]
+    destination: Option<String>,
+    #[serde(default, deserialize_with = "loose::number_or_none")]
+    total_months: Option<f64>,
+    #[serde(default, deserialize_with = "loose::number_or_none")]
+    total_expenses: Option<f64>,
 }
 
-fn text(value: Option<&Value>) -> Option<&str> {
-    let Value::String(text) = value? else { return None };
-    let text = text.trim();
-    (!text.is_empty()).then_some(text)
-}
-
-fn number(value: Option<&Value>) -> Option<f64> {
-    let number = match value? {
-        Value::Number(number) => number.as_f64(),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    }?;
-    (number.is_finite() && number > 0.0).then_some(number)
+/// A count of months or euros: finite and above zero.
+fn positive(number: Option<f64>) -> Option<f64> {
+    number.filter(|number| number.is_finite() && *number > 0.0)
 }
 
 /// `plan_erasmus` / `erasmus`: the plan, or a question for the first missing value.
@@ -41,7 +31,7 @@ fn number(value: Option<&Value>) -> Option<f64> {
 ///
 /// Never in practice: every reply it builds keeps Moveo's limits.
 pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyError> {
-    let Some(destination) = text(trip.destination.as_ref()) else {
+    let Some(destination) = trip.destination.as_deref() else {
         return Reply::builder()
             .text(
                 Text::new("Where would you like to go for your Erasmus?")
@@ -52,7 +42,7 @@ pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyEr
             .context("erasmus_missing", "destination")
             .build();
     };
-    let Some(months) = number(trip.total_months.as_ref()) else {
+    let Some(months) = positive(trip.total_months) else {
         return Reply::builder()
             .text(
                 Text::new(format!("How many months would you like to spend in {destination}?"))
@@ -63,7 +53,7 @@ pub async fn plan_erasmus(Context(trip): Context<Trip>) -> Result<Reply, ReplyEr
             .context("erasmus_missing", "total_months")
             .build();
     };
-    let Some(expenses) = number(trip.total_expenses.as_ref()) else {
+    let Some(expenses) = positive(trip.total_expenses) else {
         return Reply::builder()
             .text(Text::new(format!("What is your total budget, in euros, for {months} months in {destination}?")))
             .context("erasmus_missing", "total_expenses")

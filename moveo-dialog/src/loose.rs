@@ -27,7 +27,8 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 //!
-//! A value that fits neither form is still an error, with serde's message.
+//! A value that fits neither form is still an error, with serde's message; [`number_or_none`]
+//! and [`text_or_none`] make it `None` instead, for a field a handler asks for again.
 
 use std::fmt::{self, Display};
 use std::marker::PhantomData;
@@ -177,6 +178,159 @@ where
     deserializer.deserialize_any(BooleanVisitor)
 }
 
+/// A value that does not fit a `*_or_none` helper: `None`, the value skipped where it is (a
+/// list or an object is read through, not built).
+macro_rules! misfits_are_none {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    };
+}
+
+/// [`option_number`] that never fails: a value of any other shape is `None`.
+struct NumberOrNoneVisitor<T>(PhantomData<T>);
+
+impl<'de, T> Visitor<'de> for NumberOrNoneVisitor<T>
+where
+    T: Deserialize<'de> + FromStr,
+{
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    misfits_are_none!();
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Option<T>, E> {
+        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+    }
+
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Option<T>, E> {
+        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Option<T>, E> {
+        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<T>, E> {
+        Ok(text.trim().parse().ok())
+    }
+}
+
+/// [`text_or_none`]'s visitor.
+struct TextOrNoneVisitor;
+
+impl<'de> Visitor<'de> for TextOrNoneVisitor {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    misfits_are_none!();
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<String>, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<String>, E> {
+        let text = text.trim();
+        Ok((!text.is_empty()).then(|| text.to_owned()))
+    }
+}
+
+/// A number as [`option_number`] reads it, or `None` for a value that does not fit: a
+/// boolean, a list, an object, a string that is not a number, a number out of `T`'s range.
+/// For a field a handler asks for again rather than fail the call on (pair it with
+/// `#[serde(default)]`):
+///
+/// ```
+/// use moveo_dialog::loose;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Trip {
+///     #[serde(default, deserialize_with = "loose::number_or_none")]
+///     total_months: Option<u8>,
+///     #[serde(default, deserialize_with = "loose::text_or_none")]
+///     destination: Option<String>,
+/// }
+///
+/// let trip: Trip = serde_json::from_str(r#"{"total_months": " 6 ", "destination": " Spain "}"#)?;
+/// assert_eq!((trip.total_months, trip.destination.as_deref()), (Some(6), Some("Spain")));
+///
+/// let trip: Trip = serde_json::from_str(r#"{"total_months": {"not": "a number"}, "destination": 42}"#)?;
+/// assert_eq!((trip.total_months, trip.destination), (None, None));
+///
+/// let trip: Trip = serde_json::from_str(r#"{"total_months": 300, "destination": "  "}"#)?;
+/// assert_eq!((trip.total_months, trip.destination), (None, None));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// Only when the input is not JSON at all (the deserializer's own error).
+pub fn number_or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + FromStr,
+{
+    deserializer.deserialize_any(NumberOrNoneVisitor(PhantomData))
+}
+
+/// A string, its blanks trimmed, or `None` when it is blank or not a string (a number, a
+/// boolean, a list, an object). See [`number_or_none`].
+///
+/// # Errors
+///
+/// Only when the input is not JSON at all (the deserializer's own error).
+pub fn text_or_none<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    deserializer.deserialize_any(TextOrNoneVisitor)
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -236,5 +390,54 @@ mod tests {
         assert_eq!(from(json!({"quantity": 9, "gift": false})), Some((Some(9), false)));
         assert_eq!(from(json!({"quantity": null})), Some((None, false)));
         assert_eq!(from(json!({"quantity": 256})), None);
+    }
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    struct Lenient {
+        #[serde(default, deserialize_with = "super::number_or_none")]
+        months: Option<u8>,
+        #[serde(default, deserialize_with = "super::text_or_none")]
+        destination: Option<String>,
+        #[serde(default)]
+        after: Option<u8>,
+    }
+
+    fn lenient(months: Option<u8>, destination: Option<&str>) -> Lenient {
+        Lenient { months, destination: destination.map(str::to_owned), after: Some(1) }
+    }
+
+    /// Every shape that does not fit is `None`, and is read through so that the next field
+    /// still decodes; the shapes that fit are read as `option_number` reads them.
+    #[test]
+    fn or_none_makes_a_misfit_none_and_reads_on() {
+        let read = |months: &str, destination: &str| {
+            let body = format!(r#"{{"months": {months}, "destination": {destination}, "after": 1}}"#);
+            serde_json::from_str::<Lenient>(&body).unwrap_or_else(|err| panic!("{body}: {err}"))
+        };
+        assert_eq!(read("6", r#""Spain""#), lenient(Some(6), Some("Spain")));
+        assert_eq!(read(r#"" 12 ""#, r#"" Spain\t""#), lenient(Some(12), Some("Spain")));
+        assert_eq!(read(r#""\u0037""#, r#""\u0053pain""#), lenient(Some(7), Some("Spain")));
+        for misfit in
+            ["null", "true", "300", "-1", "1.5", r#""lots""#, r#""  ""#, "[1, [2], {}]", r#"{"not": {"a": [3]}}"#]
+        {
+            assert_eq!(read(misfit, misfit).months, None, "{misfit}");
+        }
+        for misfit in ["null", "false", "3", "-2", "0.5", r#""""#, r#"" ""#, r#"["Spain"]"#, r#"{"name": "Spain"}"#] {
+            assert_eq!(read("1", misfit), lenient(Some(1), None), "{misfit}");
+        }
+        assert_eq!(
+            serde_json::from_str::<Lenient>("{}").unwrap(),
+            Lenient { months: None, destination: None, after: None }
+        );
+        // Not JSON is still an error.
+        assert!(serde_json::from_str::<Lenient>(r#"{"months": [1, }"#).is_err());
+    }
+
+    #[test]
+    fn or_none_reads_a_value_too() {
+        let from = |value| serde_json::from_value::<Lenient>(value).unwrap();
+        assert_eq!(from(json!({"months": "9", "destination": "Italy", "after": 1})), lenient(Some(9), Some("Italy")));
+        assert_eq!(from(json!({"months": {"x": 1}, "destination": [1], "after": 1})), lenient(None, None));
+        assert_eq!(from(json!({"months": 256, "destination": 2, "after": 1})), lenient(None, None));
     }
 }
