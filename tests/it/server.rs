@@ -69,6 +69,17 @@ async fn the_erasmus_example_answers_the_spec_request() {
     assert_eq!(answer.status, StatusCode::OK);
     assert!(text_of(&answer).starts_with("How many months"), "{:?}", answer.json());
     assert_eq!(answer.json()["context"]["erasmus_missing"], "total_months");
+
+    // A destination that is not text is asked for again too; numbers may come as text.
+    let mut request = fixtures::json("dialog-request.json");
+    request["context"]["destination"] = serde_json::json!(42);
+    let answer = post_signed(server.addr, "/webhook", &serde_json::to_vec(&request).unwrap()).await;
+    assert_eq!(answer.json()["context"]["erasmus_missing"], "destination", "{:?}", answer.json());
+    let mut request = fixtures::json("dialog-request.json");
+    request["context"]["total_months"] = serde_json::json!(" 4 ");
+    request["context"]["total_expenses"] = serde_json::json!("1000");
+    let answer = post_signed(server.addr, "/webhook", &serde_json::to_vec(&request).unwrap()).await;
+    assert_eq!(answer.json()["context"]["monthly_budget"], 250.0, "{:?}", answer.json());
 }
 
 #[tokio::test]
