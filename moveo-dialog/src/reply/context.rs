@@ -21,7 +21,7 @@ use serde_json::Value;
 /// assert_eq!(context.keys().collect::<Vec<_>>(), ["a", "b"]);
 /// # Ok::<(), moveo_dialog::ReplyError>(())
 /// ```
-#[derive(Clone, Default, PartialEq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ContextUpdates {
     /// Sorted by name, each name once.
     entries: Vec<(Cow<'static, str>, Value)>,
