@@ -179,7 +179,7 @@ where
 }
 
 /// A value that does not fit a `*_or_none` helper: `None`, the value skipped where it is (a
-/// list or an object is read through, not built).
+/// list or an object is read through, not built); `Some(value)` is the value itself.
 macro_rules! misfits_are_none {
     () => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
@@ -207,15 +207,21 @@ macro_rules! misfits_are_none {
             while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
             Ok(None)
         }
+
+        fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+            deserializer.deserialize_any(self)
+        }
     };
 }
 
-/// [`option_number`] that never fails: a value of any other shape is `None`.
+/// [`NumberVisitor`] that never fails: what it refuses, and a value of any other shape, is
+/// `None`.
 struct NumberOrNoneVisitor<T>(PhantomData<T>);
 
 impl<'de, T> Visitor<'de> for NumberOrNoneVisitor<T>
 where
     T: Deserialize<'de> + FromStr,
+    T::Err: Display,
 {
     type Value = Option<T>;
 
@@ -225,24 +231,20 @@ where
 
     misfits_are_none!();
 
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-
     fn visit_u64<E: de::Error>(self, number: u64) -> Result<Option<T>, E> {
-        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+        Ok(NumberVisitor(PhantomData).visit_u64::<E>(number).ok())
     }
 
     fn visit_i64<E: de::Error>(self, number: i64) -> Result<Option<T>, E> {
-        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+        Ok(NumberVisitor(PhantomData).visit_i64::<E>(number).ok())
     }
 
     fn visit_f64<E: de::Error>(self, number: f64) -> Result<Option<T>, E> {
-        Ok(T::deserialize(IntoDeserializer::<E>::into_deserializer(number)).ok())
+        Ok(NumberVisitor(PhantomData).visit_f64::<E>(number).ok())
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Option<T>, E> {
-        Ok(text.trim().parse().ok())
+        Ok(NumberVisitor(PhantomData).visit_str::<E>(text).ok())
     }
 }
 
@@ -257,10 +259,6 @@ impl<'de> Visitor<'de> for TextOrNoneVisitor {
     }
 
     misfits_are_none!();
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<String>, D::Error> {
-        deserializer.deserialize_any(self)
-    }
 
     fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<String>, E> {
         Ok(None)
@@ -314,6 +312,7 @@ pub fn number_or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + FromStr,
+    T::Err: Display,
 {
     deserializer.deserialize_any(NumberOrNoneVisitor(PhantomData))
 }

@@ -10,7 +10,7 @@ use serde_json::Value;
 /// they are sent in).
 ///
 /// A reply sets a handful of variables, so they are kept in one sorted `Vec`: setting one is a
-/// binary search and no allocation beyond the first, where a map would allocate a node.
+/// binary search into one buffer, where a map would allocate a node and walk a tree.
 ///
 /// ```
 /// let reply = moveo_dialog::Reply::builder().context("b", 2).context("a", 1).context("b", 3).build()?;
