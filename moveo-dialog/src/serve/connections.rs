@@ -19,13 +19,17 @@ use tokio::time::Instant;
 
 use super::protocol::Drain;
 
+/// What a connection's idle time is until the sweep first sees it idle: a request's end is not
+/// timed (a clock read per request), the sweep stamps it with its own time instead.
+const UNSTAMPED: u64 = u64::MAX;
+
 /// One connection's activity, shared by its requests and its watchdog.
 pub(crate) struct Activity {
-    /// When the server started: what `idle_since_ms` counts from.
-    epoch: Instant,
     /// Requests whose response is not fully sent yet.
     in_flight: AtomicUsize,
-    /// When the connection last became idle, in milliseconds since the server started.
+    /// When the connection last became idle, in milliseconds since the server started: its
+    /// acceptance, else the first sweep that saw it idle after a request ([`UNSTAMPED`] until
+    /// then), never earlier than it became idle.
     idle_since_ms: AtomicU64,
     /// Asks the watchdog to close the connection if it is idle, or to drain it.
     evict: CloseRequest,
@@ -37,9 +41,10 @@ pub(crate) struct Activity {
 }
 
 impl Activity {
-    fn idle_since(&self, epoch: Instant) -> Option<Instant> {
-        (self.in_flight.load(Ordering::Acquire) == 0)
-            .then(|| epoch + Duration::from_millis(self.idle_since_ms.load(Ordering::Acquire)))
+    /// When the connection became idle (milliseconds since the server started, [`UNSTAMPED`]
+    /// when not stamped yet); `None` while a request is in flight.
+    fn idle_since_ms(&self) -> Option<u64> {
+        (self.in_flight.load(Ordering::Acquire) == 0).then(|| self.idle_since_ms.load(Ordering::Acquire))
     }
 
     /// Completes when the connection is asked to close (idle past the timeout, to make room,
@@ -102,15 +107,15 @@ pub(crate) struct RequestGuard {
 
 impl Drop for RequestGuard {
     fn drop(&mut self) {
-        // Record the idle time before the count reaches 0, so an idle connection is never seen
-        // with a stale time.
-        self.activity.idle_since_ms.store(millis_since(self.activity.epoch), Ordering::Release);
+        // Unstamp before the count reaches 0, so an idle connection is never seen with the time
+        // it became idle before this request.
+        self.activity.idle_since_ms.store(UNSTAMPED, Ordering::Release);
         self.activity.in_flight.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
 fn millis_since(epoch: Instant) -> u64 {
-    u64::try_from(epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    u64::try_from(epoch.elapsed().as_millis()).map_or(UNSTAMPED - 1, |millis| millis.min(UNSTAMPED - 1))
 }
 
 /// Every live connection of one server.
@@ -159,12 +164,11 @@ impl Connections {
     /// make room, and when none is idle the new one is refused.
     pub(crate) fn admit(&self) -> Admission {
         let mut live = self.live();
-        if live.len() >= self.max && !Self::evict_oldest_idle(&live, self.epoch) {
+        if live.len() >= self.max && !Self::evict_oldest_idle(&live) {
             return Admission::Full;
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let activity = Arc::new(Activity {
-            epoch: self.epoch,
             in_flight: AtomicUsize::new(0),
             idle_since_ms: AtomicU64::new(self.now_ms()),
             evict: CloseRequest::default(),
@@ -178,15 +182,16 @@ impl Connections {
     /// Asks the longest-idle connection to close (when the process is out of file
     /// descriptors, say). Returns whether there was one.
     pub(crate) fn evict_one(&self) -> bool {
-        Self::evict_oldest_idle(&self.live(), self.epoch)
+        Self::evict_oldest_idle(&self.live())
     }
 
-    fn evict_oldest_idle(live: &HashMap<u64, Arc<Activity>>, epoch: Instant) -> bool {
-        // Idle the longest; of those idle since the same millisecond, the one accepted first.
+    fn evict_oldest_idle(live: &HashMap<u64, Arc<Activity>>) -> bool {
+        // Idle the longest; of those idle since the same millisecond (or not stamped yet: idle
+        // since the last sweep, the shortest), the one accepted first.
         let oldest = live
             .iter()
             .filter(|(_, activity)| !activity.making_room.load(Ordering::Acquire))
-            .filter_map(|(id, activity)| activity.idle_since(epoch).map(|since| ((since, *id), activity)))
+            .filter_map(|(id, activity)| activity.idle_since_ms().map(|since| ((since, *id), activity)))
             .min_by_key(|(key, _)| *key);
         match oldest {
             Some((_, activity)) => {
@@ -226,20 +231,27 @@ impl Connections {
         self.drained.notified().await;
     }
 
-    /// How often [`sweep`](Self::sweep) should run: a quarter of the idle timeout, at most
-    /// once a second, so an idle connection is closed at most that late.
+    /// How often [`sweep`](Self::sweep) should run: an eighth of the idle timeout, at least
+    /// twice a second. A connection idle after a request is stamped by the first sweep that
+    /// sees it idle, so it is closed at most two intervals late (one second for a timeout of
+    /// 8 s or more), never early.
     pub(crate) fn sweep_interval(&self) -> Duration {
-        (self.idle_timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1))
+        (self.idle_timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(500))
     }
 
-    /// Asks every connection idle for longer than the idle timeout to close. One timer for the
-    /// whole server (this sweep), rather than one per connection: a per-connection timer costs
-    /// a wake-up on the request path.
+    /// Stamps every connection that became idle since the last sweep with the time now, and
+    /// asks every one idle for the idle timeout or longer to close. One timer and one clock
+    /// read for the whole server (this sweep), rather than a timer per connection (a wake-up
+    /// on the request path) or a clock read at the end of each request.
     pub(crate) fn sweep(&self) {
-        let now = Instant::now();
+        let now = self.now_ms();
+        let timeout = u64::try_from(self.idle_timeout.as_millis()).unwrap_or(u64::MAX);
         for activity in self.live().values() {
-            if activity.idle_since(self.epoch).is_some_and(|since| since + self.idle_timeout <= now) {
-                activity.evict.ask();
+            match activity.idle_since_ms() {
+                // Should a request begin and end meanwhile, it unstamps the connection again.
+                Some(UNSTAMPED) => activity.idle_since_ms.store(now, Ordering::Release),
+                Some(since) if since.saturating_add(timeout) <= now => activity.evict.ask(),
+                _ => {}
             }
         }
     }
@@ -251,7 +263,7 @@ impl Connections {
     where
         F: Drain,
     {
-        Watched { connection, registered: None, activity, epoch: self.epoch, drained: false }
+        Watched { connection, registered: None, activity, drained: false }
     }
 }
 
@@ -264,7 +276,6 @@ pin_project_lite::pin_project! {
         // The waker left with the connection's close request.
         registered: Option<std::task::Waker>,
         activity: &'a Activity,
-        epoch: Instant,
         drained: bool,
     }
 }
@@ -286,7 +297,7 @@ impl<F: Drain> std::future::Future for Watched<'_, F> {
                 tracing::debug!("draining a connection");
                 *this.drained = true;
                 this.connection.as_mut().drain();
-            } else if this.activity.idle_since(*this.epoch).is_some() {
+            } else if this.activity.idle_since_ms().is_some() {
                 tracing::debug!("closing an idle connection");
                 return Poll::Ready(None);
             }
@@ -534,6 +545,58 @@ mod tests {
         assert!(finished.is_some(), "a connection with a request in flight runs to its end");
         drop(guard);
         sweeper.abort();
+    }
+
+    /// After a request, a connection is idle from the first sweep that sees it so: closed no
+    /// earlier than the timeout after the request's end, and no later than two sweeps after it.
+    #[tokio::test(start_paused = true)]
+    async fn after_a_request_the_idle_time_counts_from_the_sweep_that_first_sees_it_idle() {
+        let connections = Arc::new(Connections::new(4, Duration::from_secs(10)));
+        let interval = connections.sweep_interval();
+        assert_eq!(interval, Duration::from_millis(500));
+        let Admission::Serve(_, activity) = connections.admit() else { panic!() };
+        // A request runs from 9.3 s to 9.8 s after acceptance (sweeps at every 500 ms).
+        let sweeper = {
+            let connections = Arc::clone(&connections);
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(connections.sweep_interval());
+                loop {
+                    every.tick().await;
+                    connections.sweep();
+                }
+            })
+        };
+        let accepted = Instant::now();
+        tokio::time::sleep(Duration::from_millis(9_300)).await;
+        let guard = activity.begin();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!asked(&activity), "never closed while busy, though idle 9.3 s first");
+        drop(guard);
+        let ended = Instant::now();
+        assert_eq!(activity.idle_since_ms(), Some(UNSTAMPED), "a request's end is not timed");
+        let closed = connections.watch(&activity, stub(std::future::pending::<()>())).await;
+        assert!(closed.is_none(), "an idle connection is closed");
+        let idle = ended.elapsed();
+        assert!(idle >= Duration::from_secs(10), "not before the timeout: {idle:?}");
+        assert!(idle <= Duration::from_secs(10) + 2 * interval, "at most two sweeps late: {idle:?}");
+        // The sweep at 10.0 s stamped it (the first to see it idle); the one at 20.0 s closed it.
+        assert_eq!(accepted.elapsed(), Duration::from_secs(20));
+        sweeper.abort();
+    }
+
+    /// Of two idle connections, the one a sweep has stamped has been idle longer than one whose
+    /// request ended after that sweep, whatever their order of acceptance.
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_idle_since_a_sweep_makes_room_before_one_idle_since_a_later_request() {
+        let connections = Connections::new(2, Duration::from_secs(10));
+        let Admission::Serve(_, first) = connections.admit() else { panic!() };
+        let Admission::Serve(_, second) = connections.admit() else { panic!() };
+        drop(second.begin());
+        tokio::time::advance(Duration::from_secs(1)).await;
+        connections.sweep();
+        drop(first.begin());
+        let Admission::Serve(_, _third) = connections.admit() else { panic!() };
+        assert_eq!([asked(&first), asked(&second)], [false, true]);
     }
 
     #[tokio::test(start_paused = true)]

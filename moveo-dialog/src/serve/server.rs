@@ -219,7 +219,10 @@ impl<S> Server<S> {
     /// 10 s): counted from the moment it is accepted (so protocol detection, a partial HTTP/2
     /// preface and a trickled request head all count) and again after each response (idle
     /// keep-alive, on HTTP/1.1 and HTTP/2 alike). Trickling and silent clients cannot pin the
-    /// server.
+    /// server. One sweep a server checks every connection, every eighth of the timeout (at
+    /// least twice a second): a connection is closed no earlier than the timeout and, idle
+    /// after a response, at most two sweeps later (a request's end is not timed: the next
+    /// sweep stamps it).
     pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
         self.header_read_timeout = timeout;
         self
