@@ -5,6 +5,7 @@
 #
 #   bash benches/instructions.sh                      # typed-hyper, the erasmus example, axum
 #   bash benches/instructions.sh old=A_BINARY new=B_BINARY
+#   KEEP=/tmp/profiles bash benches/instructions.sh   # and keep the profiles
 #
 # Each server runs under valgrind, gets one call, has its counters zeroed, then serves
 # `wrk -t1 -c8` for 6 s; its counters are dumped and divided by the requests wrk made.
@@ -23,6 +24,8 @@ if [ $# -eq 0 ]; then
   # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
   set -- $servers
 fi
+# KEEP=DIR keeps each server's profile as DIR/NAME.out.1 (for callgrind_annotate,
+# benches/code_lines.py and benches/locked.py); without it they are deleted.
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 python3 benches/wrk_call.py "$BODY" "$TOKEN" > "$WORK/call.lua"
@@ -56,6 +59,7 @@ else:
   locked=$(python3 benches/locked.py "$WORK/$name.out".1 "$requests")
   # The code each request runs, in 64-byte lines: fetched again on every request under load.
   lines=$(python3 benches/code_lines.py "$WORK/$name.out".1 "$requests")
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK/$name.out".1 "$KEEP/"; fi
   printf '%-14s %8d requests  %7d instructions  %5.1f clock reads  %5.1f locked instructions  %5d code lines per request\n' \
     "$name" "$requests" $((total / requests)) "$(python3 -c "print($clocks / $requests)")" "$locked" "$lines"
 done

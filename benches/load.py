@@ -74,21 +74,22 @@ try:
         sys.exit("the servers answer different bytes:\n" + "\n".join(f"{n}: {started[n][1]!r}" for n, _ in servers))
 
     def cpu_seconds(pid):
-        """User + system CPU the process has used (every thread), from /proc/PID/stat."""
+        """(user, system) CPU the process has used (every thread), from /proc/PID/stat."""
         fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
     def wrk(name, length):
         port, pid = started[name][2], started[name][3].pid
         before = cpu_seconds(pid)
         out = subprocess.run(load_cpu + ["wrk", "-t1", f"-c{connections}", f"-d{length}", "-s", lua,
                               f"http://127.0.0.1:{port}/webhook"], capture_output=True, text=True, check=True).stdout
-        cpu = cpu_seconds(pid) - before
+        after = cpu_seconds(pid)
+        user, system = after[0] - before[0], after[1] - before[1]
         line = next(l for l in out.splitlines() if l.startswith("RESULT"))
         rps, p50, p99, non2xx, sock, requests = map(float, line.split()[1:])
         if non2xx or sock:
             sys.exit(f"port {port}: {non2xx:.0f} non-2xx answers, {sock:.0f} socket errors")
-        return rps, p50, p99, cpu * 1e6 / requests
+        return rps, p50, p99, (user + system) * 1e6 / requests, user * 1e6 / requests
 
     for name, _ in servers:
         wrk(name, "2s")
@@ -102,7 +103,7 @@ try:
     baseline = servers[0][0]
     print(f"wrk -t1 -c{connections}, {rounds} rounds x {duration} per server (medians), servers on core 0, wrk on core 1")
     width = max(16, *(len(name) + 1 for name, _ in servers))
-    print(f"{'server':{width}}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'peak RSS MiB':>14}"
+    print(f"{'server':{width}}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'user us/req':>13}{'peak RSS MiB':>14}"
           f"{'code MiB':>10}{'first 200 ms':>14}{'req/s ratio':>13}{'p99 ratio':>11}")
     for name, _ in servers:
         rows = results[name]
@@ -112,10 +113,12 @@ try:
         p99_ratio = statistics.median(a[2] / b[2] for a, b in zip(rows, results[baseline]))
         print(f"{name:{width}}{statistics.median(r[0] for r in rows):>10.0f}{statistics.median(r[1] for r in rows) / 1000:>9.3f}"
               f"{statistics.median(r[2] for r in rows) / 1000:>9.3f}{statistics.median(r[3] for r in rows):>12.2f}"
+              f"{statistics.median(r[4] for r in rows):>13.2f}"
               f"{status['VmHWM'] / 1024:>14.1f}{status['RssFile'] / 1024:>10.1f}{started[name][0]:>14.1f}"
               f"{ratio:>13.3f}{p99_ratio:>11.3f}")
     print(f"(ratios: the median over rounds of each server's figure over {baseline}'s in the same round; CPU: user +"
-          f" system time of the server per request; code: its file-backed pages, binary and libraries)")
+          f" system time of the server per request, user: the user part alone (the kernel's share is the same"
+          f" work for every server); code: its file-backed pages, binary and libraries)")
 finally:
     for proc in procs:
         proc.kill()

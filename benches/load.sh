@@ -13,7 +13,7 @@
 #                                                   # baseline), such as erasmus at two commits;
 #                                                   # "NAME=VALUE BINARY" sets that server's env
 #
-# Prints requests/s, p50, p99, CPU time per request, peak RSS (and its file-backed part: code)
+# Prints requests/s, p50, p99, CPU time per request (and its user part), peak RSS (and its file-backed part: code)
 # and time to the first 200 of each, and each one's ratio to the first server. Bounded: ROUNDS x
 # DURATION per server, loopback only. The wrk script comes from benches/wrk_call.py.
 set -euo pipefail
