@@ -239,17 +239,20 @@ impl Connections {
         (self.idle_timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(500))
     }
 
-    /// Stamps every connection that became idle since the last sweep with the time now, and
-    /// asks every one idle for the idle timeout or longer to close. One timer and one clock
-    /// read for the whole server (this sweep), rather than a timer per connection (a wake-up
-    /// on the request path) or a clock read at the end of each request.
+    /// Stamps every connection that became idle since the last sweep with the time it is seen
+    /// idle, and asks every one idle for the idle timeout or longer to close. One timer for the
+    /// whole server (this sweep), and a clock read per connection gone idle, rather than a timer
+    /// per connection (a wake-up on the request path) or a clock read at the end of each
+    /// request.
     pub(crate) fn sweep(&self) {
         let now = self.now_ms();
         let timeout = u64::try_from(self.idle_timeout.as_millis()).unwrap_or(u64::MAX);
         for activity in self.live().values() {
             match activity.idle_since_ms() {
-                // Should a request begin and end meanwhile, it unstamps the connection again.
-                Some(UNSTAMPED) => activity.idle_since_ms.store(now, Ordering::Release),
+                // The clock read here, not `now`: a connection that went idle while the sweep
+                // ran is not stamped before it did. (A request that begins and ends between
+                // this read and the store is stamped early by that gap, nanoseconds.)
+                Some(UNSTAMPED) => activity.idle_since_ms.store(self.now_ms(), Ordering::Release),
                 Some(since) if since.saturating_add(timeout) <= now => activity.evict.ask(),
                 _ => {}
             }
