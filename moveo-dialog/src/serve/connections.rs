@@ -20,7 +20,7 @@ use tokio::time::Instant;
 use super::protocol::Drain;
 
 /// What a connection's idle time is until the sweep first sees it idle: a request's end is not
-/// timed (a clock read per request), the sweep stamps it with its own time instead.
+/// timed (a clock read per request): the sweep stamps it with the time it sees it idle.
 const UNSTAMPED: u64 = u64::MAX;
 
 /// One connection's activity, shared by its requests and its watchdog.
@@ -234,7 +234,7 @@ impl Connections {
     /// How often [`sweep`](Self::sweep) should run: an eighth of the idle timeout, at least
     /// twice a second. A connection idle after a request is stamped by the first sweep that
     /// sees it idle, so it is closed at most two intervals late (one second for a timeout of
-    /// 8 s or more), never early.
+    /// 4 s or more), never early.
     pub(crate) fn sweep_interval(&self) -> Duration {
         (self.idle_timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(500))
     }
