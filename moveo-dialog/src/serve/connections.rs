@@ -239,6 +239,17 @@ impl Connections {
         (self.idle_timeout / 8).clamp(Duration::from_millis(10), Duration::from_millis(500))
     }
 
+    /// Sweeps every [`sweep_interval`](Self::sweep_interval), until dropped: the server's one
+    /// idle timer.
+    pub(crate) async fn sweep_forever(&self) -> ! {
+        let mut every = tokio::time::interval(self.sweep_interval());
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.sweep();
+        }
+    }
+
     /// Stamps every connection that became idle since the last sweep with the time it is seen
     /// idle, and asks every one idle for the idle timeout or longer to close. One timer for the
     /// whole server (this sweep), and a clock read per connection gone idle, rather than a timer
@@ -529,15 +540,10 @@ mod tests {
         let Admission::Serve(_, idle) = connections.admit() else { panic!() };
         let Admission::Serve(_, busy) = connections.admit() else { panic!() };
         let guard = busy.begin();
-        let sweeper = {
+        let sweeper = tokio::spawn({
             let connections = Arc::clone(&connections);
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(connections.sweep_interval()).await;
-                    connections.sweep();
-                }
-            })
-        };
+            async move { connections.sweep_forever().await }
+        });
         let started = Instant::now();
         let closed = connections.watch(&idle, stub(std::future::pending::<()>())).await;
         assert!(closed.is_none(), "an idle connection is closed");
@@ -559,16 +565,10 @@ mod tests {
         assert_eq!(interval, Duration::from_millis(500));
         let Admission::Serve(_, activity) = connections.admit() else { panic!() };
         // A request runs from 9.3 s to 9.8 s after acceptance (sweeps at every 500 ms).
-        let sweeper = {
+        let sweeper = tokio::spawn({
             let connections = Arc::clone(&connections);
-            tokio::spawn(async move {
-                let mut every = tokio::time::interval(connections.sweep_interval());
-                loop {
-                    every.tick().await;
-                    connections.sweep();
-                }
-            })
-        };
+            async move { connections.sweep_forever().await }
+        });
         let accepted = Instant::now();
         tokio::time::sleep(Duration::from_millis(9_300)).await;
         let guard = activity.begin();

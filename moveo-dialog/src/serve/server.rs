@@ -385,14 +385,7 @@ where
         });
         let sweeper = {
             let connections = Arc::clone(&shared.connections);
-            AbortOnDrop(tokio::spawn(async move {
-                let mut every = tokio::time::interval(connections.sweep_interval());
-                every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    every.tick().await;
-                    connections.sweep();
-                }
-            }))
+            AbortOnDrop(tokio::spawn(async move { connections.sweep_forever().await }))
         };
         let mut signal = std::pin::pin!(signal);
         loop {
