@@ -119,7 +119,8 @@ pub fn answer(key: &Key, headers: &HeaderMap, body: &[u8]) -> (StatusCode, Vec<u
     if !verified(key, headers, body) {
         return (StatusCode::UNAUTHORIZED, b"{}".to_vec());
     }
-    let Ok(call) = serde_json::from_slice::<Call<'_>>(body) else {
+    // JSON text is UTF-8: checked once, then decoded as text (serde_json checks no string again).
+    let Some(call) = std::str::from_utf8(body).ok().and_then(|text| serde_json::from_str::<Call<'_>>(text).ok()) else {
         return (StatusCode::BAD_REQUEST, b"{}".to_vec());
     };
     let node = call.debug.as_ref().and_then(|debug| debug.dialog_stack.last()).map(|frame| &*frame.name);

@@ -121,6 +121,9 @@ async fn every_status() {
     // 400 for bodies that are not JSON and known types that do not fit, naming the path.
     let answer = send(server.addr, delivery(b"{nope", Some(SECRET))).await;
     assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    let answer = send(server.addr, delivery(b"{\"event_type\": \"\xfe\"}", Some(SECRET))).await;
+    assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    assert!(answer.json()["message"].as_str().unwrap().contains("not UTF-8"), "{:?}", answer.json());
     let mut broken = brain_send("req-2", "sess-1");
     broken["output"]["responses"][0]["options"][1]["label"] = json!(7);
     let answer = deliver(&server, &broken).await;

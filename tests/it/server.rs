@@ -141,6 +141,12 @@ async fn every_row_of_the_status_table() {
     // 400: not JSON; JSON of the wrong shape; a context that does not fit.
     let answer = post_signed(addr, "/webhook", b"{not json").await;
     assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    // Not UTF-8, even in a field routing does not read (JSON text is UTF-8): the message says
+    // where.
+    let answer = post_signed(addr, "/webhook", b"{\"input\": {\"text\": \"\xff\"}, \"intents\": []}").await;
+    assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_json"));
+    let message = answer.json()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("not UTF-8") && message.contains("index 20"), "{message}");
     let answer = post_signed(addr, "/webhook", br#"{"intents": "erasmus"}"#).await;
     assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_request"));
     assert!(answer.json()["message"].as_str().unwrap().contains("intents"), "{:?}", answer.json());

@@ -128,7 +128,7 @@ impl Endpoint for Inner {
 
     fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Routed, Rejection> {
         let view: RequestView<'_> = decode_tracked(body).map_err(|failure| match failure {
-            DecodeFailure::Json(err) => Rejection::invalid_json(&err),
+            DecodeFailure::Json(detail) => Rejection::invalid_json(&detail),
             DecodeFailure::Shape(detail) => Rejection::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

@@ -128,7 +128,7 @@ impl Call<'_> {
             .get_or_init(|| {
                 crate::serve::pipeline::decode_tracked::<DialogRequest>(self.body).map(Box::new).map_err(|failure| {
                     match failure {
-                        crate::serve::pipeline::DecodeFailure::Json(err) => RequestRejection::new(err.to_string()),
+                        crate::serve::pipeline::DecodeFailure::Json(detail) => RequestRejection::new(detail),
                         crate::serve::pipeline::DecodeFailure::Shape(detail) => RequestRejection::new(detail),
                     }
                 })
@@ -393,13 +393,15 @@ pub(crate) fn decode_context<T>(call: &Call<'_>) -> Result<T, ContextRejection>
 where
     T: DeserializeOwned,
 {
-    // Straight from the body's bytes. Path tracking allocates per key: run it only to describe
-    // a context that did not fit.
-    let json = call.context_json();
-    if let Ok(value) = serde_json::from_slice(json) {
+    // Straight from the body's text (the router checked it is UTF-8; checking the context's
+    // part again costs less than serde_json checking each string of it). Path tracking
+    // allocates per key: run it only to describe a context that did not fit.
+    let json = std::str::from_utf8(call.context_json())
+        .map_err(|err| ContextRejection::new("context".to_owned(), err.to_string()))?;
+    if let Ok(value) = serde_json::from_str(json) {
         return Ok(value);
     }
-    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(json)).map_err(|err| {
+    serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(json)).map_err(|err| {
         let path = err.path().to_string();
         let path = if path == "." { "context".to_owned() } else { format!("context.{path}") };
         ContextRejection::new(path, err.into_inner().to_string())

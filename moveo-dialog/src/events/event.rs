@@ -261,8 +261,10 @@ impl Event {
     /// event type whose fields do not fit. An unknown event type is not an error: it decodes
     /// into [`EventKind::Unknown`].
     pub fn from_slice(bytes: &[u8]) -> Result<Self, EventDecodeError> {
-        let top: TopLevel =
-            serde_json::from_slice(bytes).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
+        // Checked to be UTF-8 once and decoded as text: serde_json then checks no string again.
+        let text =
+            std::str::from_utf8(bytes).map_err(|err| EventDecodeError::InvalidJson(format!("not UTF-8: {err}")))?;
+        let top: TopLevel = serde_json::from_str(text).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
         Self::from_value(top.0)
     }
 

@@ -268,26 +268,29 @@ fn refuse<E: Endpoint>(
 
 /// Why a body did not decode.
 pub(crate) enum DecodeFailure {
-    /// Not JSON at all.
-    Json(serde_json::Error),
+    /// Not JSON at all (not UTF-8, or not JSON's grammar): what is wrong and where.
+    Json(String),
     /// JSON, but not the shape: the message names the JSON path.
     Shape(String),
 }
 
-/// Decodes `T` from JSON bytes. Path tracking costs an allocation per key, so it runs only to
-/// describe a body that already failed.
+/// Decodes `T` from JSON bytes. The body is checked to be UTF-8 once (JSON text is UTF-8, RFC
+/// 8259) and decoded as text: serde_json then checks no string again, and a raw value is
+/// borrowed without a check of its own. Path tracking costs an allocation per key, so it runs
+/// only to describe a body that already failed.
 pub(crate) fn decode_tracked<'a, T>(body: &'a [u8]) -> Result<T, DecodeFailure>
 where
     T: serde::Deserialize<'a>,
 {
-    let err = match serde_json::from_slice::<T>(body) {
+    let text = std::str::from_utf8(body).map_err(|err| DecodeFailure::Json(format!("not UTF-8: {err}")))?;
+    let err = match serde_json::from_str::<T>(text) {
         Ok(value) => return Ok(value),
         Err(err) => err,
     };
     if err.classify() != serde_json::error::Category::Data {
-        return Err(DecodeFailure::Json(err));
+        return Err(DecodeFailure::Json(err.to_string()));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Err(err) if err.path().iter().next().is_some() => {
             Err(DecodeFailure::Shape(format!("{}: {}", err.path(), err.inner())))

@@ -117,7 +117,7 @@ impl Rejection {
     }
 
     #[cold]
-    pub(crate) fn invalid_json(detail: &serde_json::Error) -> Self {
+    pub(crate) fn invalid_json(detail: &str) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not valid JSON: {detail}"))
     }
 
