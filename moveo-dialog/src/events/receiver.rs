@@ -62,7 +62,7 @@ type SharedHandler = Arc<dyn EventHandler>;
 /// | outcome | status | body |
 /// |---|---|---|
 /// | handled, a duplicate of a handled event, or a known type with no handler | 200 | `{"status": "handled" \| "duplicate" \| "ignored" \| "queued"}` |
-/// | not JSON / a known type whose fields do not fit (the message names the JSON path) | 400 | `invalid_json` / `invalid_event` |
+/// | not JSON (or not UTF-8) / a known type whose fields do not fit (the message names the JSON path) | 400 | `invalid_json` / `invalid_event` |
 /// | timestamp outside the window; an unknown type without an integer `timestamp` | 400 | `stale_timestamp` |
 /// | signature missing or wrong | 401 | `missing_signature` / `bad_signature` |
 /// | handler failed or panicked | 500 | `handler_error` / `handler_panic` |
