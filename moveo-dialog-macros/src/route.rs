@@ -169,6 +169,13 @@ fn try_expand(kind: Kind, attr: TokenStream, item: TokenStream) -> syn::Result<T
                 #(#needs)*
                 needs
             }
+
+            #[allow(unused_mut)]
+            fn context_types(&self) -> ::std::vec::Vec<::moveo_dialog::extract::ContextType> {
+                let mut types = ::std::vec::Vec::new();
+                #(types.extend(<#types as ::moveo_dialog::extract::FromCall>::context_type());)*
+                types
+            }
         }
     };
     Ok(quote! {

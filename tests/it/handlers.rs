@@ -335,3 +335,123 @@ async fn each_extractor_checks_what_it_reads() {
     let answer = crate::support::post_signed(server.addr, "/webhook", bad_stack).await;
     assert_eq!((answer.status, answer.error().as_str()), (http::StatusCode::BAD_REQUEST, "invalid_request"));
 }
+
+/// How many times a [`CountedTrip`] was decoded.
+static TRIPS_DECODED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A context type that counts its decodes.
+#[derive(Debug)]
+struct CountedTrip {
+    destination: String,
+}
+
+impl<'de> Deserialize<'de> for CountedTrip {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Plain {
+            destination: String,
+        }
+        TRIPS_DECODED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Plain::deserialize(deserializer).map(|plain| Self { destination: plain.destination })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Other {
+    #[allow(dead_code)]
+    other: Option<String>,
+}
+
+/// A `#[node]` handler says which type it reads the context as, as a plain `async fn` does.
+#[moveo_dialog::node("macro_plan")]
+async fn macro_plan(Context(trip): Context<CountedTrip>) -> Reply {
+    Reply::text(trip.destination)
+}
+
+/// The context's raw JSON, as a custom extractor reads it.
+struct ContextJson(String);
+
+impl moveo_dialog::extract::FromCall for ContextJson {
+    type Rejection = std::convert::Infallible;
+
+    fn from_call(call: &moveo_dialog::extract::Call) -> Result<Self, Self::Rejection> {
+        Ok(Self(String::from_utf8_lossy(call.context_json()).into_owned()))
+    }
+}
+
+/// When every handler a call can reach reads the context as one type, the router decodes it
+/// into that type in its own pass: once per call (counted), even for a handler that does not
+/// read it; otherwise (the handlers disagree) not at all before the handler. Either way the
+/// answers are the same: a context that does not fit is the handler's 400 naming the path, an
+/// array is refused before routing, a second `Context<T>` and `Call::context_json` still work.
+#[tokio::test]
+async fn the_router_decodes_the_context_in_its_pass_when_the_handlers_agree_on_its_type() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let agreeing = Router::new()
+        .verify_token(TOKEN)
+        .node("plan", |Context(trip): Context<CountedTrip>| async move { Reply::text(trip.destination) })
+        .node("twice", |Context(a): Context<CountedTrip>, Context(b): Context<CountedTrip>| async move {
+            Reply::text(format!("{} {}", a.destination, b.destination))
+        })
+        .node("maybe", |trip: Option<Context<CountedTrip>>| async move {
+            Reply::text(trip.map_or("none".to_owned(), |Context(trip)| trip.destination))
+        })
+        .node("raw", |ContextJson(json): ContextJson| async move { Reply::text(json) })
+        .fallback(|| async { Reply::text("fallback") });
+    let disagreeing = Router::new()
+        .verify_token(TOKEN)
+        .node("plan", |Context(trip): Context<CountedTrip>| async move { Reply::text(trip.destination) })
+        .node("other", |Context(_): Context<Other>| async { Reply::text("other") })
+        .path("/trip", |Context(trip): Context<CountedTrip>| async move { Reply::text(trip.destination) })
+        .fallback(|| async { Reply::text("fallback") });
+    let with_macro =
+        Router::new().verify_token(TOKEN).handler(macro_plan).fallback(|| async { Reply::text("fallback") });
+    let agreeing = TestServer::start(Server::new(agreeing)).await;
+    let with_macro = TestServer::start(Server::new(with_macro)).await;
+    let disagreeing = TestServer::start(Server::new(disagreeing)).await;
+    let spain = serde_json::json!({"destination": "Spain", "sys-channel": "web"});
+    // Each call: the answer, and how many times the context was decoded into a CountedTrip.
+    let ask = |addr, path: &'static str, node: &'static str, context: serde_json::Value| async move {
+        let before = TRIPS_DECODED.load(SeqCst);
+        let answer = send(addr, signed_post(path, TOKEN, &call_with_context(node, context))).await;
+        (answer, TRIPS_DECODED.load(SeqCst) - before)
+    };
+
+    let (answer, decodes) = ask(agreeing.addr, "/webhook", "plan", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("Spain".to_owned(), 1));
+    let (answer, decodes) = ask(agreeing.addr, "/webhook", "nowhere", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("fallback".to_owned(), 1));
+    let (answer, decodes) = ask(agreeing.addr, "/webhook", "twice", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("Spain Spain".to_owned(), 2));
+    let (answer, decodes) = ask(agreeing.addr, "/webhook", "raw", spain.clone()).await;
+    assert_eq!(text_of(&answer), r#"{"destination":"Spain","sys-channel":"web"}"#);
+    assert_eq!(decodes, 1);
+    let (answer, _) = ask(agreeing.addr, "/webhook", "maybe", serde_json::json!({"destination": 5})).await;
+    assert_eq!(text_of(&answer), "none");
+
+    for router in [agreeing.addr, disagreeing.addr] {
+        let (misfit, _) = ask(router, "/webhook", "plan", serde_json::json!({"destination": 5})).await;
+        assert_eq!((misfit.status, misfit.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_context"));
+        assert!(misfit.json()["message"].as_str().unwrap().contains("context.destination"), "{misfit:?}");
+        let (array, _) = ask(router, "/webhook", "plan", serde_json::json!(["Spain"])).await;
+        assert_eq!((array.status, array.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_request"));
+        let duplicate = br#"{"context": {"destination": "a", "destination": "b"},
+            "debug": {"dialog_stack": [{"node_id": "n", "name": "plan"}]}}"#;
+        let answer = send(router, signed_post("/webhook", TOKEN, duplicate)).await;
+        assert_eq!((answer.status, answer.error().as_str()), (StatusCode::BAD_REQUEST, "invalid_context"));
+        assert!(answer.json()["message"].as_str().unwrap().contains("duplicate field"), "{answer:?}");
+    }
+
+    let (answer, decodes) = ask(with_macro.addr, "/webhook", "macro_plan", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("Spain".to_owned(), 1));
+    let (answer, decodes) = ask(with_macro.addr, "/webhook", "nowhere", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("fallback".to_owned(), 1));
+
+    let (answer, decodes) = ask(disagreeing.addr, "/webhook", "nowhere", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("fallback".to_owned(), 0));
+    let (answer, decodes) = ask(disagreeing.addr, "/webhook", "plan", spain.clone()).await;
+    assert_eq!((text_of(&answer), decodes), ("Spain".to_owned(), 1));
+    // A call to a path route is decoded for its own handler.
+    let (answer, decodes) = ask(disagreeing.addr, "/trip", "other", spain).await;
+    assert_eq!((text_of(&answer), decodes), ("Spain".to_owned(), 1));
+}

@@ -11,7 +11,7 @@ use http::{HeaderMap, Response, StatusCode};
 
 use super::extract::Call;
 use super::router::{Choice, Inner, RouteId, Router};
-use super::view::RequestView;
+use super::view::{ContextView, RequestView, range_in};
 use crate::reply::Reply;
 use crate::serve::body::is_healthz;
 use crate::serve::guard::{Outcome, guarded};
@@ -50,15 +50,27 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
 /// A decoded call with its route chosen.
 pub(crate) struct Routed {
     route: RouteId,
-    /// Where the context's JSON object is in the body.
-    context: Option<std::ops::Range<usize>>,
+    context: RoutedContext,
 }
 
-/// Where `part` (a slice of `body`) starts and ends in it.
-fn range_in(body: &[u8], part: &str) -> Option<std::ops::Range<usize>> {
-    let start = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
-    let end = start.checked_add(part.len())?;
-    (end <= body.len()).then_some(start..end)
+/// The context of a routed call.
+enum RoutedContext {
+    /// Absent or null.
+    Absent,
+    /// Where its JSON object is in the body.
+    At(std::ops::Range<usize>),
+    /// Decoded in the router's pass.
+    Decoded(Box<dyn std::any::Any + Send>),
+}
+
+impl RoutedContext {
+    fn of(view: ContextView<'_>, body: &[u8]) -> Self {
+        match view {
+            ContextView::Absent => Self::Absent,
+            ContextView::Decoded(value) => Self::Decoded(value),
+            ContextView::Raw(raw) => range_in(body, raw).map_or(Self::Absent, Self::At),
+        }
+    }
 }
 
 impl Endpoint for Inner {
@@ -127,15 +139,24 @@ impl Endpoint for Inner {
     }
 
     fn decode(&self, parts: &http::request::Parts, body: &Bytes) -> Result<Routed, Rejection> {
-        let view: RequestView<'_> = decode_tracked(body).map_err(|failure| match failure {
-            DecodeFailure::Json(detail) => Rejection::invalid_json(&detail),
-            DecodeFailure::Shape(detail) => Rejection::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                format!("the body is not a dialog webhook request: {detail}"),
-            ),
-        })?;
-        let (route, choice) = match self.select_path(parts.uri.path()) {
+        let path_route = self.select_path(parts.uri.path());
+        // The handlers the call can reach read the context as one type: decoded in this pass.
+        let reads = match path_route {
+            Some(route) => self.entry(route).and_then(|entry| entry.context),
+            None => self.body_routes_context.one(),
+        };
+        let view = match reads.and_then(|reads| (reads.decode_view)(body)) {
+            Some(view) => view,
+            None => decode_tracked::<RequestView<'_>>(body).map_err(|failure| match failure {
+                DecodeFailure::Json(detail) => Rejection::invalid_json(&detail),
+                DecodeFailure::Shape(detail) => Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    format!("the body is not a dialog webhook request: {detail}"),
+                ),
+            })?,
+        };
+        let (route, choice) = match path_route {
             Some(route) => (route, Choice::Path),
             None => match self.select(&view) {
                 Some(found) => found,
@@ -143,7 +164,7 @@ impl Endpoint for Inner {
             },
         };
         tracing::debug!(route = &**self.label(Some(route)), reason = %choice, "route chosen");
-        Ok(Routed { route, context: view.context.and_then(|raw| range_in(body, raw.get())) })
+        Ok(Routed { route, context: RoutedContext::of(view.context, body) })
     }
 
     fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
@@ -160,9 +181,15 @@ impl Endpoint for Inner {
     async fn respond(self: Arc<Self>, call: Admitted<'_, Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
         let Admitted { parts, peer, body, verified, decoded: Routed { route, context } } = call;
         let router = &*self;
+        let (context, decoded_context) = match context {
+            RoutedContext::Absent => (std::sync::OnceLock::from(None), None),
+            RoutedContext::At(range) => (std::sync::OnceLock::from(Some(range)), None),
+            RoutedContext::Decoded(value) => (std::sync::OnceLock::new(), Some(value)),
+        };
         let call = Call {
             request: std::sync::OnceLock::new(),
             context,
+            decoded_context: std::sync::Mutex::new(decoded_context),
             parts,
             peer,
             extensions: std::sync::OnceLock::new(),

@@ -24,6 +24,7 @@ use bytes::Bytes;
 use http::{Extensions, HeaderMap, Method};
 use serde::de::DeserializeOwned;
 
+use std::any::{Any, TypeId};
 use std::convert::Infallible;
 
 pub use super::rejections::{ContextRejection, QueryRejection, RequestRejection, StateRejection};
@@ -70,8 +71,12 @@ pub struct Call<'a> {
     /// Decoded from `body` on first use: the router decodes only what routing reads.
     /// Boxed: most calls never decode it, and the call's future is smaller without it.
     pub(crate) request: std::sync::OnceLock<Result<Box<DialogRequest>, RequestRejection>>,
-    /// Where the context's JSON object is in `body`.
-    pub(crate) context: Option<std::ops::Range<usize>>,
+    /// Where the context's JSON object is in `body` (`None`: absent or null). Known from the
+    /// router's pass when it kept the context raw; found on first use when it decoded it.
+    pub(crate) context: std::sync::OnceLock<Option<std::ops::Range<usize>>>,
+    /// The context as the router decoded it in its pass, for the first [`Context<T>`] of its
+    /// type to take.
+    pub(crate) decoded_context: std::sync::Mutex<Option<Box<dyn Any + Send>>>,
     pub(crate) parts: &'a http::request::Parts,
     /// The caller's address when the server gave it in place: added to the extensions the
     /// first time a handler asks for them, rather than on every call.
@@ -140,7 +145,18 @@ impl Call<'_> {
     /// The raw JSON of the request's `context` object; `{}` when it is absent or null.
     #[must_use]
     pub fn context_json(&self) -> &[u8] {
-        self.context.clone().and_then(|range| self.body.get(range)).unwrap_or(b"{}")
+        let range = self.context.get_or_init(|| super::view::context_range(self.body));
+        range.clone().and_then(|range| self.body.get(range)).unwrap_or(b"{}")
+    }
+
+    /// The context the router decoded into `T` in its pass, taken (a second `Context<T>`
+    /// decodes it again from the body).
+    fn take_decoded_context<T: Any>(&self) -> Option<T> {
+        let mut decoded = self.decoded_context.lock().ok()?;
+        if !decoded.as_ref().is_some_and(|value| value.is::<T>()) {
+            return None;
+        }
+        decoded.take()?.downcast().ok().map(|value| *value)
     }
 
     /// The HTTP headers.
@@ -238,6 +254,60 @@ pub trait FromCall: Sized {
     fn required_state(needs: &mut Vec<StateRequirement>) {
         let _ = needs;
     }
+
+    /// The type this extractor decodes the context into, if it does: when every handler a
+    /// call can reach reads the context as the same type, the router decodes it into that
+    /// type in the same pass as it reads the route, rather than skipping it there and
+    /// decoding it again for the handler. Only [`Context<T>`] (and an `Option` or `Result` of
+    /// it) names one; an extractor that wraps a `Context<T>` may forward its answer.
+    #[must_use]
+    fn context_type() -> Option<ContextType> {
+        None
+    }
+}
+
+/// The type a [`Context<T>`] decodes the context into, as [`FromCall::context_type`] names it.
+#[derive(Clone, Copy)]
+pub struct ContextType {
+    id: TypeId,
+    type_name: &'static str,
+    /// The router's view of a body with the context decoded into this type.
+    pub(crate) decode_view: for<'a> fn(&'a [u8]) -> Option<super::view::RequestView<'a>>,
+}
+
+impl ContextType {
+    /// The context type of a `Context<T>`.
+    #[must_use]
+    pub fn of<T>() -> Self
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        Self {
+            id: TypeId::of::<T>(),
+            type_name: std::any::type_name::<T>(),
+            decode_view: super::view::decode_with_context::<T>,
+        }
+    }
+
+    /// The type's name.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+impl PartialEq for ContextType {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for ContextType {}
+
+impl std::fmt::Debug for ContextType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ContextType").field(&self.type_name).finish()
+    }
 }
 
 /// A shared-state type a handler needs, checked when the server starts.
@@ -285,6 +355,10 @@ where
     fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(T::from_call(call).ok())
     }
+
+    fn context_type() -> Option<ContextType> {
+        T::context_type()
+    }
 }
 
 /// `Result<T, T::Rejection>`: the value, or why it cannot be taken; the call always reaches
@@ -297,6 +371,10 @@ where
 
     fn from_call(call: &Call<'_>) -> Result<Self, Infallible> {
         Ok(T::from_call(call))
+    }
+
+    fn context_type() -> Option<ContextType> {
+        T::context_type()
     }
 }
 
@@ -380,12 +458,19 @@ pub struct Context<T>(pub T);
 
 impl<T> FromCall for Context<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
 {
     type Rejection = ContextRejection;
 
     fn from_call(call: &Call<'_>) -> Result<Self, ContextRejection> {
-        decode_context(call).map(Context)
+        match call.take_decoded_context::<T>() {
+            Some(value) => Ok(Context(value)),
+            None => decode_context(call).map(Context),
+        }
+    }
+
+    fn context_type() -> Option<ContextType> {
+        Some(ContextType::of::<T>())
     }
 }
 

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use super::extract::{Call, FromCall, StateRequirement};
+use super::extract::{Call, ContextType, FromCall, StateRequirement};
 use crate::reply::{Reply, ReplyBuilder};
 use crate::serve::{BoxFuture, IntoRejection, Rejection};
 
@@ -115,6 +115,12 @@ pub trait Handler<Args>: Clone + Send + Sync + 'static {
     fn required_state(&self) -> Vec<StateRequirement> {
         Vec::new()
     }
+
+    /// The types the handler's extractors decode the context into
+    /// ([`FromCall::context_type`]), so that the router can decode it in its own pass.
+    fn context_types(&self) -> Vec<ContextType> {
+        Vec::new()
+    }
 }
 
 macro_rules! impl_handler {
@@ -138,6 +144,13 @@ macro_rules! impl_handler {
                 let mut needs = Vec::new();
                 $($arg::required_state(&mut needs);)*
                 needs
+            }
+
+            #[allow(unused_mut)]
+            fn context_types(&self) -> Vec<ContextType> {
+                let mut types = Vec::new();
+                $(types.extend($arg::context_type());)*
+                types
             }
         }
     };

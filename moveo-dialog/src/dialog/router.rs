@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::{Extensions, HeaderName};
 
-use super::extract::StateRequirement;
+use super::extract::{ContextType, StateRequirement};
 use super::handler::{ErasedHandler, Handler, erase};
 use super::names::Names;
 use super::view::RequestView;
@@ -67,6 +67,38 @@ pub(crate) struct Entry {
     pub(crate) handler: ErasedHandler,
     /// `node:NAME`, `intent:NAME`, `path:PATH` or `fallback`, for logs and metrics.
     pub(crate) label: Arc<str>,
+    /// The one type the handler reads the context as, if it reads it.
+    pub(crate) context: Option<ContextType>,
+}
+
+/// The one type a set of handlers reads the context as: the type the router decodes the
+/// context into in its own pass, for a call that can only reach those handlers.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) enum SharedContext {
+    /// None of them reads it.
+    #[default]
+    Unread,
+    /// Those that read it read it as this type.
+    One(ContextType),
+    /// They read it as different types: the router keeps it raw.
+    Mixed,
+}
+
+impl SharedContext {
+    fn with(self, types: &[ContextType]) -> Self {
+        types.iter().fold(self, |shared, &read| match shared {
+            Self::Unread => Self::One(read),
+            Self::One(one) if one == read => Self::One(one),
+            Self::One(_) | Self::Mixed => Self::Mixed,
+        })
+    }
+
+    pub(crate) fn one(self) -> Option<ContextType> {
+        match self {
+            Self::One(one) => Some(one),
+            Self::Unread | Self::Mixed => None,
+        }
+    }
 }
 
 /// The shared state a route's handler needs, checked when the server starts.
@@ -95,6 +127,9 @@ pub(crate) struct Inner {
     pub(crate) table: Vec<Route>,
     /// The state each route needs, in registration order.
     pub(crate) needs: Vec<Needs>,
+    /// How the node, intent and fallback routes read the context: a call that no path route
+    /// takes can reach any of them.
+    pub(crate) body_routes_context: SharedContext,
     /// Routers hosted under a prefix, longest prefix first.
     pub(crate) nested: Vec<Nested>,
     /// Where this router is mounted ("" at the top); path routes are relative to it.
@@ -181,6 +216,7 @@ impl Router {
                 fallback: None,
                 table: Vec::new(),
                 needs: Vec::new(),
+                body_routes_context: SharedContext::Unread,
                 nested: Vec::new(),
                 mount: String::new(),
                 state: Arc::new(Extensions::new()),
@@ -213,20 +249,25 @@ impl Router {
         Args: 'static,
     {
         let state = handler.required_state();
+        let reads = handler.context_types();
+        let context = SharedContext::Unread.with(&reads).one();
         let handler = erase(handler);
         let inner = self.inner();
         let id = RouteId(inner.routes.len());
+        if !matches!(route, Route::Path(_)) {
+            inner.body_routes_context = inner.body_routes_context.with(&reads);
+        }
         match &route {
             Route::Path(path) => {
                 check_path("webhook path", path);
-                inner.routes.push(Entry { handler, label: format!("path:{path}").into() });
+                inner.routes.push(Entry { handler, label: format!("path:{path}").into(), context });
                 if !inner.paths.insert(path, id) {
                     panic!("moveo-dialog: the path {path:?} is registered twice");
                 }
             }
             Route::Node(name) => {
                 assert!(!name.is_empty(), "moveo-dialog: a node route needs a non-empty node name");
-                inner.routes.push(Entry { handler, label: format!("node:{name}").into() });
+                inner.routes.push(Entry { handler, label: format!("node:{name}").into(), context });
                 if !inner.nodes.insert(name, id) {
                     panic!("moveo-dialog: the node {name:?} is registered twice");
                 }
@@ -237,13 +278,13 @@ impl Router {
                     (0.0..=1.0).contains(min_confidence),
                     "moveo-dialog: the intent {name:?} has min_confidence {min_confidence}, outside 0..=1"
                 );
-                inner.routes.push(Entry { handler, label: format!("intent:{name}").into() });
+                inner.routes.push(Entry { handler, label: format!("intent:{name}").into(), context });
                 if !inner.intents.insert(name, (*min_confidence, id)) {
                     panic!("moveo-dialog: the intent {name:?} is registered twice");
                 }
             }
             Route::Fallback => {
-                inner.routes.push(Entry { handler, label: "fallback".into() });
+                inner.routes.push(Entry { handler, label: "fallback".into(), context });
                 if inner.fallback.replace(id).is_some() {
                     panic!("moveo-dialog: the fallback is registered twice");
                 }
