@@ -5,6 +5,7 @@
 
 use http::StatusCode;
 use moveo_dialog::events::{Event, EventsReceiver};
+use moveo_dialog::extract::Context;
 use moveo_dialog::reply::{Button, Card, CardMedia, Carousel, Media, Text, Webview};
 use moveo_dialog::{Reply, Router};
 use moveo_dialog_tests::properties;
@@ -13,6 +14,24 @@ use tower::ServiceExt;
 
 use crate::fixtures::bytes as spec_bytes;
 use crate::support::{TOKEN, signed_post};
+
+/// The erasmus example's context, strictly typed: a misfit is a 400 naming the path.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct Trip {
+    destination: Option<String>,
+    total_months: Option<f64>,
+    #[serde(default)]
+    total_expenses: f64,
+    #[serde(rename = "sys-channel")]
+    channel: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct Other {
+    other: Option<u8>,
+}
 
 /// The spec's request and events with a few bytes overwritten, inserted or removed: inputs
 /// that get past the first bytes of the parser, unlike uniform noise.
@@ -37,6 +56,48 @@ fn mutated(seed: Vec<u8>) -> impl Strategy<Value = Vec<u8>> {
 
 fn request_bytes() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![prop::collection::vec(any::<u8>(), 0..512), mutated(spec_bytes("dialog-request.json"))]
+}
+
+/// Dialog requests whose context is of every shape: an object with the erasmus keys (each a
+/// value of any JSON type, a key maybe twice), an array, a string, `null` or absent; before or
+/// after the dialog stack, which names `plan_erasmus` or another node.
+fn context_bodies() -> impl Strategy<Value = Vec<u8>> {
+    let value = prop::sample::select(vec![
+        "null",
+        "true",
+        "3",
+        "-1.5e3",
+        "1e999999",
+        "\"England\"",
+        "\"Espa\\u00f1a\"",
+        "\"3\"",
+        "[]",
+        "[1, \"x\"]",
+        "{}",
+        "{\"k\": 1}",
+    ]);
+    let key = prop::sample::select(vec!["destination", "total_months", "total_expenses", "sys-channel", "other"]);
+    let object = prop::collection::vec((key, value.clone()), 0..6).prop_map(|entries| {
+        let entries: Vec<String> = entries.iter().map(|(key, value)| format!("\"{key}\": {value}")).collect();
+        format!("{{{}}}", entries.join(", "))
+    });
+    let context = prop_oneof![
+        4 => object.prop_map(Some),
+        1 => value.prop_map(|value| Some(value.to_owned())),
+        1 => Just(None),
+    ];
+    let node = prop::sample::select(vec!["plan_erasmus", "elsewhere"]);
+    (context, node, any::<bool>(), any::<bool>()).prop_map(|(context, node, intent, context_last)| {
+        let stack = format!("\"debug\": {{\"dialog_stack\": [{{\"node_id\": \"n\", \"name\": \"{node}\"}}]}}");
+        let intents =
+            if intent { r#""intents": [{"intent": "erasmus", "confidence": 0.9}]"# } else { r#""intents": []"# };
+        let mut parts = vec![stack, intents.to_owned()];
+        if let Some(context) = context {
+            let context = format!("\"context\": {context}");
+            if context_last { parts.push(context) } else { parts.insert(0, context) }
+        }
+        format!("{{{}}}", parts.join(", ")).into_bytes()
+    })
 }
 
 fn event_bytes() -> impl Strategy<Value = Vec<u8>> {
@@ -121,6 +182,36 @@ proptest! {
             router.oneshot(request).await.unwrap().status()
         });
         prop_assert!(status.as_u16() < 500 || status == StatusCode::SERVICE_UNAVAILABLE, "{}", status);
+    }
+
+    /// Any signed body, through a router that decodes the context in its routing pass (its
+    /// handlers read it as one type) and through one that keeps it raw (they do not): the same
+    /// status and the same bytes.
+    #[test]
+    fn a_router_answers_alike_whether_it_decodes_the_context_in_its_pass_or_not(
+        bytes in prop_oneof![request_bytes(), context_bodies()],
+    ) {
+        use http_body_util::BodyExt;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (one_pass, raw) = runtime.block_on(async {
+            let trip = |Context(trip): Context<Trip>| async move { Reply::text(format!("{trip:?}")) };
+            let one_pass = Router::new()
+                .verify_token(TOKEN)
+                .node("plan_erasmus", trip)
+                .intent("erasmus", trip)
+                .fallback(|| async { Reply::text("fallback") });
+            let raw = one_pass.clone().node("a node no body names", |Context(other): Context<Other>| async move {
+                Reply::text(format!("{other:?}"))
+            });
+            let mut answers = Vec::new();
+            for router in [one_pass, raw] {
+                let response = router.oneshot(signed_post("/webhook", TOKEN, &bytes)).await.unwrap();
+                let status = response.status();
+                answers.push((status, response.into_body().collect().await.unwrap().to_bytes()));
+            }
+            (answers.remove(0), answers.remove(0))
+        });
+        prop_assert_eq!(one_pass, raw);
     }
 
     /// Any signed body through the whole events receiver: never a 5xx, never a panic.

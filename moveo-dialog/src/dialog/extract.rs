@@ -453,6 +453,12 @@ where
 
 /// The context, decoded into `T`. When it does not fit, the call is answered 400
 /// `invalid_context`, naming the JSON path that did not fit.
+///
+/// When every handler a call can reach reads the context as the same `T` (a router whose node,
+/// intent and fallback handlers all take `Context<Trip>`, or none; a path route's own handler),
+/// the router decodes it into `T` in the pass that reads the route, and the handler's
+/// `Context<T>` takes that value: the context is read once. A second `Context<T>` in the same
+/// handler decodes it again from the body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Context<T>(pub T);
 
