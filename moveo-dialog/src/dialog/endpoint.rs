@@ -47,30 +47,14 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> &'h str {
     headers.get(name).and_then(|value| value.to_str().ok()).unwrap_or("")
 }
 
-/// A decoded call with its route chosen.
+/// A decoded call with its route chosen, and its context as [`Call`] holds it.
 pub(crate) struct Routed {
     route: RouteId,
-    context: RoutedContext,
-}
-
-/// The context of a routed call.
-enum RoutedContext {
-    /// Absent or null.
-    Absent,
-    /// Where its JSON object is in the body.
-    At(std::ops::Range<usize>),
-    /// Decoded in the router's pass.
-    Decoded(Box<dyn std::any::Any + Send>),
-}
-
-impl RoutedContext {
-    fn of(view: ContextView<'_>, body: &[u8]) -> Self {
-        match view {
-            ContextView::Absent => Self::Absent,
-            ContextView::Decoded(value) => Self::Decoded(value),
-            ContextView::Raw(raw) => range_in(body, raw).map_or(Self::Absent, Self::At),
-        }
-    }
+    /// Where the context's JSON object is in the body, when the router's pass kept it raw
+    /// (`None`: absent or null); left to be found on first use when it decoded it.
+    context: std::sync::OnceLock<Option<std::ops::Range<usize>>>,
+    /// The context, when the router's pass decoded it.
+    decoded_context: Option<Box<dyn std::any::Any + Send>>,
 }
 
 impl Endpoint for Inner {
@@ -164,7 +148,12 @@ impl Endpoint for Inner {
             },
         };
         tracing::debug!(route = &**self.label(Some(route)), reason = %choice, "route chosen");
-        Ok(Routed { route, context: RoutedContext::of(view.context, body) })
+        let (context, decoded_context) = match view.context {
+            ContextView::Absent => (std::sync::OnceLock::from(None), None),
+            ContextView::Raw(raw) => (std::sync::OnceLock::from(range_in(body, raw)), None),
+            ContextView::Decoded(value) => (std::sync::OnceLock::new(), Some(value)),
+        };
+        Ok(Routed { route, context, decoded_context })
     }
 
     fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
@@ -179,13 +168,8 @@ impl Endpoint for Inner {
     }
 
     async fn respond(self: Arc<Self>, call: Admitted<'_, Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
-        let Admitted { parts, peer, body, verified, decoded: Routed { route, context } } = call;
+        let Admitted { parts, peer, body, verified, decoded: Routed { route, context, decoded_context } } = call;
         let router = &*self;
-        let (context, decoded_context) = match context {
-            RoutedContext::Absent => (std::sync::OnceLock::from(None), None),
-            RoutedContext::At(range) => (std::sync::OnceLock::from(Some(range)), None),
-            RoutedContext::Decoded(value) => (std::sync::OnceLock::new(), Some(value)),
-        };
         let call = Call {
             request: std::sync::OnceLock::new(),
             context,
