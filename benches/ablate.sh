@@ -20,7 +20,7 @@ trap 'git -C "$ROOT" worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -
 git worktree add --detach -q "$WORKTREE" HEAD
 git -C "$WORKTREE" apply "$ROOT/benches/ablate-guarantees.patch"
 (cd "$WORKTREE" && CARGO_TARGET_DIR="$ROOT/target/ablate" cargo build -q --profile "$PROFILE" \
-  -p moveo-dialog-examples --example erasmus 2>/dev/null)
+  -p moveo-dialog-examples --example erasmus)
 cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
 cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper
 BINS=$(mktemp -d)
