@@ -16,15 +16,14 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 PROFILE=${PROFILE:-release}
 WORKTREE=$(mktemp -d)
-trap 'git -C "$ROOT" worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE"' EXIT INT TERM
+BINS=$(mktemp -d)
+trap 'git -C "$ROOT" worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE"; rm -rf "$BINS"' EXIT INT TERM
 git worktree add --detach -q "$WORKTREE" HEAD
 git -C "$WORKTREE" apply "$ROOT/benches/ablate-guarantees.patch"
 (cd "$WORKTREE" && CARGO_TARGET_DIR="$ROOT/target/ablate" cargo build -q --profile "$PROFILE" \
   -p moveo-dialog-examples --example erasmus)
 cargo build -q --profile "$PROFILE" -p moveo-dialog-examples --example erasmus
 cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper
-BINS=$(mktemp -d)
-trap 'git -C "$ROOT" worktree remove --force "$WORKTREE" >/dev/null 2>&1 || rm -rf "$WORKTREE"; rm -rf "$BINS"' EXIT INT TERM
 cp "target/$PROFILE/typed-hyper" "$BINS/typed-hyper"
 cp "target/$PROFILE/examples/erasmus" "$BINS/moveo-dialog"
 cp "target/ablate/$PROFILE/examples/erasmus" "$BINS/without-guarantees"
