@@ -158,6 +158,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod borrowed;
 #[cfg(feature = "client")]
 pub mod client;
 mod context;

@@ -13,7 +13,8 @@
 //! Settings: `EVENTS` (default 20000), `CONNECTIONS` (default 32), `ROUNDS` (default 3: each
 //! pair measured back to back once a round, in alternating order; the medians of the ratios
 //! within a round are printed last), `REDIS_URL` (default: start `redis-server` on a free port;
-//! the Redis runs are skipped when it is not installed).
+//! the Redis runs are skipped when it is not installed), `ONLY` (`dialog` or `memory`: run that
+//! one server, once, for a profiler: `ONLY=memory valgrind --tool=callgrind ...`).
 
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -270,6 +271,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let work = vec![(spec.clone(), signature.clone()); count];
         drive("dialog", moveo_dialog_examples::erasmus::router(SECRET), "/webhook", work, connections)
     };
+    match std::env::var("ONLY").as_deref() {
+        Ok("dialog") => return dialog().await.map(drop),
+        Ok("memory") => return run("memory", MemoryStore::default(), count, false, connections).await.map(drop),
+        _ => {}
+    }
     let redis = redis_url().await?;
     let (mut memory_ratios, mut redis_ratios) = (Vec::new(), Vec::new());
     // Each round measures each pair back to back, in an order that alternates between rounds,

@@ -9,7 +9,6 @@
 //! every context value) is decoded, and checked, only when a handler asks for it.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Range;
@@ -20,6 +19,8 @@ use serde::de::{
     Visitor,
 };
 use serde_json::value::RawValue;
+
+pub(crate) use crate::borrowed::Text;
 
 /// What routing reads, and the context.
 pub(crate) struct RequestView<'a> {
@@ -76,29 +77,6 @@ where
     let view = deserializer.deserialize_map(ViewVisitor::<Typed<T>>(PhantomData)).ok()?;
     deserializer.end().ok()?;
     Some(view)
-}
-
-/// A JSON string, borrowed from the body when it holds no escapes.
-#[derive(Default)]
-pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(text)))
-            }
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(text.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
 }
 
 /// A JSON string, checked and dropped.

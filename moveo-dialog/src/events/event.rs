@@ -3,12 +3,15 @@
 use std::fmt;
 
 use serde::de::DeserializeOwned;
+use serde::de::value::MapDeserializer;
 use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::conversation::{ConversationClosed, Member};
 use super::message::{AgentMessage, BrainSend, Compose, Receipt};
 use super::session::SessionClosed;
+use crate::borrowed::Text;
 
 /// The event types Moveo documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -264,8 +267,44 @@ impl Event {
         // Checked to be UTF-8 once and decoded as text: serde_json then checks no string again.
         let text =
             std::str::from_utf8(bytes).map_err(|err| EventDecodeError::InvalidJson(format!("not UTF-8: {err}")))?;
+        if let Some(event) = Self::from_members(text) {
+            return Ok(event);
+        }
         let top: TopLevel = serde_json::from_str(text).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
         Self::from_value(top.0)
+    }
+
+    /// A known event decoded part by part straight from the body's text: its top-level members
+    /// are found once, each value kept as raw JSON, and the base fields and the payload are
+    /// each decoded from them, as [`Event::from_value`] decodes them from a [`Value`] (which
+    /// costs every key and string of the body copied into a map, then copied again). `None`
+    /// for anything this path does not take (an unknown event type, a key given twice at any
+    /// depth, a value that does not fit): the body is then decoded the general way, which
+    /// gives the answer, error or not (`event::tests::both_decodes_agree_on_every_event`).
+    fn from_members(text: &str) -> Option<Self> {
+        let Members(members) = serde_json::from_str(text).ok()?;
+        let (_, event_type) = members.iter().find(|(key, _)| key.0 == "event_type")?;
+        let known = EventType::from_wire(&Text::deserialize(*event_type).ok()?.0)?;
+        let fields = || MapDeserializer::<_, serde_json::Error>::new(members.iter().map(|(key, raw)| (&*key.0, *raw)));
+        let base = KnownBase::deserialize(fields()).ok()?;
+        let kind = match known {
+            EventType::MessageBrainSend => EventKind::MessageBrainSend(Deserialize::deserialize(fields()).ok()?),
+            EventType::MessageSend => EventKind::MessageSend(Deserialize::deserialize(fields()).ok()?),
+            EventType::MessageCompose => EventKind::MessageCompose(Deserialize::deserialize(fields()).ok()?),
+            EventType::MessageRead => EventKind::MessageRead(Deserialize::deserialize(fields()).ok()?),
+            EventType::MessageDelivered => EventKind::MessageDelivered(Deserialize::deserialize(fields()).ok()?),
+            EventType::ConversationMemberJoin => {
+                EventKind::ConversationMemberJoin(Deserialize::deserialize(fields()).ok()?)
+            }
+            EventType::ConversationMemberLeave => {
+                EventKind::ConversationMemberLeave(Deserialize::deserialize(fields()).ok()?)
+            }
+            EventType::ConversationClosed => EventKind::ConversationClosed(Deserialize::deserialize(fields()).ok()?),
+            EventType::ConversationReopened => EventKind::ConversationReopened,
+            EventType::SessionClosed => EventKind::SessionClosed(Deserialize::deserialize(fields()).ok()?),
+            EventType::SessionExpired => EventKind::SessionExpired,
+        };
+        Some(Self::with_base(base, kind))
     }
 
     /// Decodes an event from JSON already parsed.
@@ -298,7 +337,11 @@ impl Event {
             EventType::SessionClosed => EventKind::SessionClosed(decode_at(&value)?),
             EventType::SessionExpired => EventKind::SessionExpired,
         };
-        Ok(Self {
+        Ok(Self::with_base(base, kind))
+    }
+
+    fn with_base(base: KnownBase, kind: EventKind) -> Self {
+        Self {
             request_id: base.request_id,
             session_id: base.session_id,
             external_session_id: base.external_session_id,
@@ -307,7 +350,7 @@ impl Event {
             context: base.context,
             timestamp: base.timestamp,
             kind,
-        })
+        }
     }
 
     /// An unknown type: the base fields are read where they fit, and nothing fails.
@@ -400,6 +443,37 @@ impl<'de> Deserialize<'de> for Event {
     }
 }
 
+/// The members of a top-level object with no key given twice, each value as its raw JSON.
+struct Members<'a>(Vec<(Text<'a>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Members<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members<'de>, A::Error> {
+                // An event has about eight members: a scan finds a repeated key sooner than a hash.
+                let mut members: Vec<(Text<'de>, &'de RawValue)> = Vec::with_capacity(8);
+                while let Some(key) = map.next_key::<Text<'de>>()? {
+                    if members.iter().any(|(seen, _)| seen.0 == key.0) {
+                        return Err(serde::de::Error::custom("a key is given twice"));
+                    }
+                    members.push((key, map.next_value()?));
+                }
+                Ok(Members(members))
+            }
+        }
+
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
 /// Any JSON document; an object among them with no key given twice.
 struct TopLevel(Value);
 
@@ -459,5 +533,83 @@ impl<'de> Deserialize<'de> for TopLevel {
         }
 
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURES: [&str; 13] = [
+        include_str!("../../../tests/fixtures/spec/event-brain_send-all-responses.json"),
+        include_str!("../../../tests/fixtures/spec/event-complete-example.json"),
+        include_str!("../../../tests/fixtures/spec/event-conversation-closed.json"),
+        include_str!("../../../tests/fixtures/spec/event-conversation-member_join.json"),
+        include_str!("../../../tests/fixtures/spec/event-conversation-member_leave.json"),
+        include_str!("../../../tests/fixtures/spec/event-conversation-reopened.json"),
+        include_str!("../../../tests/fixtures/spec/event-message-brain_send.json"),
+        include_str!("../../../tests/fixtures/spec/event-message-compose.json"),
+        include_str!("../../../tests/fixtures/spec/event-message-delivered.json"),
+        include_str!("../../../tests/fixtures/spec/event-message-read.json"),
+        include_str!("../../../tests/fixtures/spec/event-message-send.json"),
+        include_str!("../../../tests/fixtures/spec/event-session-closed.json"),
+        include_str!("../../../tests/fixtures/spec/event-session-expired.json"),
+    ];
+
+    /// The general decode: the whole body into a `Value` (a key given twice at the top level
+    /// refused), then each part from it.
+    fn general(text: &str) -> Result<Event, EventDecodeError> {
+        let top: TopLevel = serde_json::from_str(text).map_err(|err| EventDecodeError::InvalidJson(err.to_string()))?;
+        Event::from_value(top.0)
+    }
+
+    #[test]
+    fn every_documented_event_takes_the_fast_path_and_decodes_as_the_general_one() {
+        for fixture in FIXTURES {
+            let fast = Event::from_members(fixture);
+            assert!(fast.is_some(), "not taken: {fixture}");
+            assert_eq!(fast, general(fixture).ok(), "{fixture}");
+        }
+    }
+
+    /// Whatever the fast path takes, it decodes as the general decode does; what it does not
+    /// take gets the general decode's answer, error or not.
+    #[test]
+    fn both_decodes_agree_on_every_event() {
+        let brain_send = r#""event_type": "message:brain_send", "request_id": "r", "session_id": "s""#;
+        let output = r#""output": {"responses": [{"type": "text", "text": "hi"}]}"#;
+        let cases = [
+            // Taken: members in any order, unknown members, escapes, a float timestamp, nulls.
+            format!(r#"{{{output}, "timestamp": 1704067200000, {brain_send}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 1704067200000.9, {output}, "extra": [1, {{"a": 2}}]}}"#),
+            format!(r#"{{{brain_send}, "time\u0073tamp": 5, "context": null, "desk_id": null, {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5, "context": {{"a": 1, "a": 2}}, {output}}}"#),
+            r#"{"event_type": "message:\u0073end", "request_id": "r\n", "session_id": "s", "timestamp": 1,
+                "from": {"agent_id": "a", "agent_name": "Ann"}, "to": {"user_id": "u"}, "body": {"text": "é \" \\"}}"#
+                .to_owned(),
+            // Not taken, and the general decode answers.
+            format!(r#"{{{brain_send}, "timestamp": 5, "timestamp": 6, {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5, "time\u0073tamp": 6, {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5, "output": {{"responses": [], "responses": []}}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": "5", {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": -5, {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5, "context": [], {output}}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5}}"#),
+            format!(r#"{{{brain_send}, "timestamp": 5, {output}}} trailing"#),
+            r#"{"event_type": "message:unheard_of", "request_id": "r", "timestamp": 5, "x": {"y": 1}}"#.to_owned(),
+            r#"{"event_type": 7, "request_id": "r", "session_id": "s", "timestamp": 5}"#.to_owned(),
+            r#"{"request_id": "r", "session_id": "s", "timestamp": 5}"#.to_owned(),
+            r#"[{"event_type": "session:expired"}]"#.to_owned(),
+            "17".to_owned(),
+            "{".to_owned(),
+        ];
+        for case in &cases {
+            assert_eq!(Event::from_slice(case.as_bytes()), general(case), "{case}");
+        }
+        for case in &cases[..5] {
+            assert!(Event::from_members(case).is_some(), "not taken: {case}");
+        }
+        let taken = cases.iter().filter(|case| Event::from_members(case).is_some()).count();
+        assert_eq!(taken, 5, "the first five cases take the fast path");
     }
 }
