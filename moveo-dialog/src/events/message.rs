@@ -1,6 +1,7 @@
 //! The `message:*` event payloads.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::output::OutputResponse;
 
@@ -18,6 +19,23 @@ pub struct BrainSend {
 pub struct Output {
     /// One or more responses, in order.
     pub responses: Vec<OutputResponse>,
+}
+
+impl BrainSend {
+    /// The payload from the raw JSON of its `output` member, as the derived `Deserialize`
+    /// decodes it from the event (`BrainSend` reads no other member), each response
+    /// [straight from its text](OutputResponse::from_raw); `None` where that decode would fail
+    /// or where this one does not decide (a key given twice).
+    pub(crate) fn from_raw(output: &RawValue) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct RawOutput<'a> {
+            #[serde(borrow)]
+            responses: Vec<&'a RawValue>,
+        }
+        let RawOutput { responses } = RawOutput::deserialize(output).ok()?;
+        let responses = responses.into_iter().map(OutputResponse::from_raw).collect::<Option<_>>()?;
+        Some(Self { output: Output { responses } })
+    }
 }
 
 /// `message:send`: a human agent from Moveo's live chat replied to the user.

@@ -5,7 +5,10 @@
 //! `new_window`, a card's media is optional, a carousel has no `action_id`.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+
+use crate::borrowed::Text;
 
 /// One response of a `message:brain_send` event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -198,6 +201,37 @@ pub struct Handover {
     pub department_id: Option<String>,
 }
 
+impl OutputResponse {
+    /// A response decoded straight from its raw JSON, as [`Deserialize`] decodes it through a
+    /// [`Value`]: its `type` read first, then the response of that type from the same text
+    /// (an unknown type, or none, kept as its `Value`). `None` where that decode would fail or
+    /// where this one does not decide (a key given twice, a `type` that is not a string).
+    pub(crate) fn from_raw(raw: &RawValue) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Tag<'a> {
+            #[serde(borrow, default, rename = "type")]
+            kind: Option<Text<'a>>,
+        }
+        // Only an object is a response (a derived struct would also take an array).
+        if !raw.get().starts_with('{') {
+            return None;
+        }
+        let Tag { kind } = Tag::deserialize(raw).ok()?;
+        Some(match kind.as_ref().map(|kind| &*kind.0) {
+            Some("text") => Self::Text(OutputText::deserialize(raw).ok()?),
+            Some("image") => Self::Image(OutputMedia::deserialize(raw).ok()?),
+            Some("video") => Self::Video(OutputMedia::deserialize(raw).ok()?),
+            Some("audio") => Self::Audio(OutputMedia::deserialize(raw).ok()?),
+            Some("file") => Self::File(OutputMedia::deserialize(raw).ok()?),
+            Some("carousel") => Self::Carousel(OutputCarousel::deserialize(raw).ok()?),
+            Some("webview") => Self::Webview(OutputWebview::deserialize(raw).ok()?),
+            Some("handover") => Self::Handover(Handover::deserialize(raw).ok()?),
+            Some("pause") => Self::Pause(Map::deserialize(raw).ok()?),
+            _ => Self::Unknown(Value::deserialize(raw).ok()?),
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for OutputResponse {
     fn deserialize<D>(deserializer: D) -> Result<Self, D::Error>
     where
@@ -211,17 +245,30 @@ impl<'de> Deserialize<'de> for OutputResponse {
             }
             return Err(D::Error::custom("a response must be a JSON object"));
         };
-        let decoded = match kind {
-            "text" => OutputText::deserialize(&value).map(Self::Text),
-            "image" => OutputMedia::deserialize(&value).map(Self::Image),
-            "video" => OutputMedia::deserialize(&value).map(Self::Video),
-            "audio" => OutputMedia::deserialize(&value).map(Self::Audio),
-            "file" => OutputMedia::deserialize(&value).map(Self::File),
-            "carousel" => OutputCarousel::deserialize(&value).map(Self::Carousel),
-            "webview" => OutputWebview::deserialize(&value).map(Self::Webview),
-            "handover" => Handover::deserialize(&value).map(Self::Handover),
-            "pause" => Map::deserialize(&value).map(Self::Pause),
+        let kind: &'static str = match kind {
+            "text" => "text",
+            "image" => "image",
+            "video" => "video",
+            "audio" => "audio",
+            "file" => "file",
+            "carousel" => "carousel",
+            "webview" => "webview",
+            "handover" => "handover",
+            "pause" => "pause",
             _ => return Ok(Self::Unknown(value)),
+        };
+        // Decoded from the value itself, not a reference to it: its strings are moved into the
+        // response rather than copied.
+        let decoded = match kind {
+            "text" => OutputText::deserialize(value).map(Self::Text),
+            "image" => OutputMedia::deserialize(value).map(Self::Image),
+            "video" => OutputMedia::deserialize(value).map(Self::Video),
+            "audio" => OutputMedia::deserialize(value).map(Self::Audio),
+            "file" => OutputMedia::deserialize(value).map(Self::File),
+            "carousel" => OutputCarousel::deserialize(value).map(Self::Carousel),
+            "webview" => OutputWebview::deserialize(value).map(Self::Webview),
+            "handover" => Handover::deserialize(value).map(Self::Handover),
+            _ => Map::deserialize(value).map(Self::Pause),
         };
         decoded.map_err(|err| D::Error::custom(format_args!("{kind} response: {err}")))
     }

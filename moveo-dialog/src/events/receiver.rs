@@ -300,8 +300,23 @@ impl EventsReceiver {
     }
 }
 
-fn status_reply(status: &'static str) -> Response<ResponseBody> {
-    json_response(StatusCode::OK, format!(r#"{{"status":"{status}"}}"#).into_bytes())
+/// How a delivery answered 200 was taken: the `status` of its body.
+#[derive(Debug, Clone, Copy)]
+enum Taken {
+    Handled,
+    Duplicate,
+    Ignored,
+    Queued,
+}
+
+fn status_reply(taken: Taken) -> Response<ResponseBody> {
+    let body: &'static [u8] = match taken {
+        Taken::Handled => br#"{"status":"handled"}"#,
+        Taken::Duplicate => br#"{"status":"duplicate"}"#,
+        Taken::Ignored => br#"{"status":"ignored"}"#,
+        Taken::Queued => br#"{"status":"queued"}"#,
+    };
+    json_response(StatusCode::OK, body)
 }
 
 /// A claim that is released if it is dropped unsettled (the client went away mid-handler).
@@ -474,7 +489,7 @@ impl Inner {
         };
         let Some(handler) = handler.cloned() else {
             tracing::debug!(event_type = event.event_type(), "no handler for this event type");
-            return Ok(status_reply("ignored"));
+            return Ok(status_reply(Taken::Ignored));
         };
         let key = DedupKey { event_type: event.event_type().to_owned(), request_id: dedup_id(&event, body) };
         tracing::debug!(event = %key, session_id = %event.session_id, "event received");
@@ -532,13 +547,13 @@ impl Inner {
             Ok(guard) => guard,
             Err(key) => {
                 tracing::debug!(event = %key, "duplicate delivery of a handled event");
-                return Ok(status_reply("duplicate"));
+                return Ok(status_reply(Taken::Duplicate));
             }
         };
         match run_handler(&handler, event, self.deadline).await {
             Ran::Ok => {
                 guard.commit().await;
-                Ok(status_reply("handled"))
+                Ok(status_reply(Taken::Handled))
             }
             Ran::Failed(err) => {
                 tracing::error!(event = %guard.key, error = %err, "the event handler failed; Moveo will deliver it again");
@@ -570,12 +585,12 @@ impl Inner {
         event: Event,
     ) -> Result<Response<ResponseBody>, Rejection> {
         let Ok(guard) = self.claim(key, true).await? else {
-            return Ok(status_reply("duplicate"));
+            return Ok(status_reply(Taken::Duplicate));
         };
         let queue = self.queue.get_or_init(|| Queue::start(capacity, self.deadline));
         let shard = queue.shard(&event.session_id);
         match shard.try_send(Job { handler, event, guard }) {
-            Ok(()) => Ok(status_reply("queued")),
+            Ok(()) => Ok(status_reply(Taken::Queued)),
             Err(mpsc::error::TrySendError::Full(job) | mpsc::error::TrySendError::Closed(job)) => {
                 job.guard.release().await;
                 Err(Rejection::overloaded())

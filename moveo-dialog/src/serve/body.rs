@@ -35,7 +35,7 @@ pub(crate) fn is_healthz(method: &Method, uri: &http::Uri) -> bool {
 
 /// `GET /healthz` answers 200 on every endpoint, before any check.
 pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response<ResponseBody>> {
-    is_healthz(method, uri).then(|| json_response(http::StatusCode::OK, br#"{"status":"ok"}"#.to_vec()))
+    is_healthz(method, uri).then(|| json_response(http::StatusCode::OK, &br#"{"status":"ok"}"#[..]))
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared

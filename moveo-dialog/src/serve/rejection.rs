@@ -221,8 +221,9 @@ impl std::fmt::Display for ErrorChain<'_> {
     }
 }
 
-pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+/// A JSON response: `body` owned, or a `&'static [u8]` sent without a copy.
+pub(crate) fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
+    let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
