@@ -456,6 +456,18 @@ struct Shared {
     limits: Arc<ServerLimits>,
 }
 
+/// Serves a new connection with `service`: the framework's own endpoints (a bare [`Router`] or
+/// [`EventsReceiver`]) are answered in place, anything else through `tower::Service`.
+///
+/// The choice is made here, outside any future, once per connection: for a given `S` the
+/// type test is a constant, so only the live branch's connection task is compiled into the
+/// binary. (Made inside the connection's `async` block, every branch's task stayed in it, the
+/// state machine holding them all: a binary serving a `Router` carried the events receiver's
+/// and the generic service's connection machinery too, for nothing.) Each connection's request
+/// future is sized for its own endpoint (none is boxed).
+///
+/// [`Router`]: crate::Router
+/// [`EventsReceiver`]: crate::events::EventsReceiver
 fn spawn_connection<S: HttpService>(shared: &Arc<Shared>, service: &S, stream: TcpStream, peer: SocketAddr) {
     let (id, activity) = match shared.connections.admit() {
         Admission::Serve(id, activity) => (id, activity),
@@ -465,90 +477,96 @@ fn spawn_connection<S: HttpService>(shared: &Arc<Shared>, service: &S, stream: T
         }
     };
     let _ = stream.set_nodelay(true);
-    let shared = Arc::clone(shared);
+    let connection = Connection { shared: Arc::clone(shared), id, activity, stream, peer };
+    // The framework's own endpoints take the caller's address and the server's limits as
+    // arguments; anything else finds the address in the request's extensions (an insertion
+    // costs three allocations) and the limits in its task.
+    if let Some(router) = (service as &dyn Any).downcast_ref::<crate::Router>() {
+        let router = router.clone();
+        return connection.spawn(move |request: Request<Incoming>, peer, limits, guard| {
+            let router = router.clone();
+            let (head, body) = request.into_parts();
+            answer_in_place(move |path: &str| router.endpoint_for(path), head, body, peer, limits, guard)
+        });
+    }
+    if let Some(receiver) = (service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>() {
+        let receiver = receiver.clone();
+        return connection.spawn(move |request: Request<Incoming>, peer, limits, guard| {
+            let endpoint = receiver.endpoint();
+            let (head, body) = request.into_parts();
+            answer_in_place(move |_: &str| endpoint, head, body, peer, limits, guard)
+        });
+    }
     let service = service.clone();
-    tokio::spawn(async move {
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &shared.tls {
-            // Boxed: a TLS connection's state (the handshake, the session) is several times a
-            // plain one's, and every plain connection's task would be as large without it.
-            Box::pin(serve_tls(&shared, tls, service, &activity, stream, peer)).await;
+    connection
+        .spawn(move |request, peer, limits, guard| answer_by_service(service.clone(), request, peer, limits, guard));
+}
+
+/// An admitted connection, not yet served.
+struct Connection {
+    shared: Arc<Shared>,
+    id: u64,
+    activity: Arc<Activity>,
+    stream: TcpStream,
+    peer: SocketAddr,
+}
+
+impl Connection {
+    /// Spawns the task that serves the connection's requests, each through `answer` (given the
+    /// request, the caller's address, the server's limits and the request's guard).
+    fn spawn<A, F, B>(self, answer: A)
+    where
+        A: Fn(Request<Incoming>, RemoteAddr, Arc<ServerLimits>, RequestGuard) -> F + Send + 'static,
+        F: Future<Output = HyperResponse<B>> + Send + 'static,
+        B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+    {
+        let Self { shared, id, activity, stream, peer } = self;
+        tokio::spawn(async move {
+            #[cfg(feature = "tls")]
+            if let Some(tls) = &shared.tls {
+                // Boxed: a TLS connection's state (the handshake, the session) is several times
+                // a plain one's, and every plain connection's task would be as large without it.
+                Box::pin(serve_tls(&shared, tls, answer, &activity, stream, peer)).await;
+                shared.connections.remove(id);
+                return;
+            }
+            // Until its first bytes arrive, only the idle timeout (or shutdown) ends a connection.
+            let protocol = tokio::select! {
+                protocol = Protocol::peek(&stream) => protocol,
+                () = activity.asked_to_close() => None,
+            };
+            if let Some(protocol) = protocol {
+                serve_io(&shared, answer, &activity, TokioIo::new(stream), protocol, peer).await;
+            }
             shared.connections.remove(id);
-            return;
-        }
-        // Until its first bytes arrive, only the idle timeout (or shutdown) ends a connection.
-        let protocol = tokio::select! {
-            protocol = Protocol::peek(&stream) => protocol,
-            () = activity.asked_to_close() => None,
-        };
-        if let Some(protocol) = protocol {
-            serve_any(&shared, service, &activity, TokioIo::new(stream), protocol, peer).await;
-        }
-        shared.connections.remove(id);
-    });
+        });
+    }
 }
 
 /// Serves one TLS connection: the handshake (within the idle timeout: a client that opens TLS
 /// and stalls is closed like any other; plain HTTP fails the handshake at once), then its
 /// requests.
 #[cfg(feature = "tls")]
-async fn serve_tls<S: HttpService>(
+async fn serve_tls<A, F, B>(
     shared: &Arc<Shared>,
     tls: &super::tls::Tls,
-    service: S,
+    answer: A,
     activity: &Arc<Activity>,
     stream: TcpStream,
     peer: SocketAddr,
-) {
+) where
+    A: Fn(Request<Incoming>, RemoteAddr, Arc<ServerLimits>, RequestGuard) -> F + Send + 'static,
+    F: Future<Output = HyperResponse<B>> + Send + 'static,
+    B: http_body::Body<Data: Send, Error: Into<BoxError>> + Send + 'static,
+{
     match tokio::time::timeout(shared.idle_timeout, tls.acceptor().accept(stream)).await {
         Ok(Ok(stream)) => {
             let protocol = Protocol::of_alpn(stream.get_ref().1.alpn_protocol());
-            serve_any(shared, service, activity, TokioIo::new(stream), protocol, peer).await;
+            serve_io(shared, answer, activity, TokioIo::new(stream), protocol, peer).await;
         }
         Ok(Err(err)) => tracing::debug!(error = %err, %peer, "TLS handshake failed"),
         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
-}
-
-/// Serves one connection with `service`: the framework's own endpoints (a bare [`Router`] or
-/// [`EventsReceiver`]) are answered in place, anything else through `tower::Service`. The
-/// choice is made once per connection, and each connection's request future is sized for
-/// its own endpoint (none is boxed).
-///
-/// [`Router`]: crate::Router
-/// [`EventsReceiver`]: crate::events::EventsReceiver
-async fn serve_any<S, I>(
-    shared: &Arc<Shared>,
-    service: S,
-    activity: &Arc<Activity>,
-    io: I,
-    protocol: Protocol,
-    peer: SocketAddr,
-) where
-    S: HttpService,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    // The framework's own endpoints take the caller's address and the server's limits as
-    // arguments; anything else finds the address in the request's extensions (an insertion
-    // costs three allocations) and the limits in its task.
-    if let Some(router) = (&service as &dyn Any).downcast_ref::<crate::Router>().cloned() {
-        let answer = move |request: Request<Incoming>, peer, limits, guard| {
-            let router = router.clone();
-            let (head, body) = request.into_parts();
-            answer_in_place(move |path: &str| router.endpoint_for(path), head, body, peer, limits, guard)
-        };
-        return serve_io(shared, answer, activity, io, protocol, peer).await;
-    }
-    if let Some(receiver) = (&service as &dyn Any).downcast_ref::<crate::events::EventsReceiver>().cloned() {
-        let answer = move |request: Request<Incoming>, peer, limits, guard| {
-            let endpoint = receiver.endpoint();
-            let (head, body) = request.into_parts();
-            answer_in_place(move |_: &str| endpoint, head, body, peer, limits, guard)
-        };
-        return serve_io(shared, answer, activity, io, protocol, peer).await;
-    }
-    let answer = move |request, peer, limits, guard| answer_by_service(service.clone(), request, peer, limits, guard);
-    serve_io(shared, answer, activity, io, protocol, peer).await;
 }
 
 /// What hyper is given for each request: the response, its body holding the request's place
