@@ -304,9 +304,11 @@ impl Event {
     /// are found once, each value kept as raw JSON, and the base fields and the payload are
     /// each decoded from them, as [`Event::from_value`] decodes them from a [`Value`] (which
     /// costs every key and string of the body copied into a map, then copied again). `None`
-    /// for anything this path does not take (an unknown event type, a key given twice at any
-    /// depth, a value that does not fit): the body is then decoded the general way, which
-    /// gives the answer, error or not (`event::tests::both_decodes_agree_on_every_event`).
+    /// for anything this path does not take (an unknown event type, a key given twice in the
+    /// event or in one of its typed parts, a value that does not fit): the body is then decoded
+    /// the general way, which gives the answer, error or not
+    /// (`event::tests::both_decodes_agree_on_every_event`). A key given twice inside a free-form
+    /// map (the `context`) keeps its last value on either path.
     fn from_members(text: &str) -> Option<Self> {
         let Members(members) = serde_json::from_str(text).ok()?;
         let (_, event_type) = members.iter().find(|(key, _)| key.0 == "event_type")?;
