@@ -16,11 +16,8 @@ cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
 . benches/common.sh
 install_missing wrk:wrk perf:linux-perf
-if [ $# -eq 0 ]; then
-  servers=$(default_servers)
-  # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
-  set -- $servers
-fi
+# shellcheck disable=SC2046 # NAME=BINARY words, no spaces
+[ $# -gt 0 ] || set -- $(default_servers)
 # The libc the servers load, and a probe on each of its allocator's entry points.
 LIBC=$(ldd "${1#*=}" | awk '/libc\.so/ {print $3}')
 for function in malloc free realloc; do
@@ -35,10 +32,7 @@ for server in "$@"; do
   name=${server%%=*}; binary=${server#*=}; PORT=$((PORT + 1))
   MOVEO_VERIFY_TOKEN=$TOKEN LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn taskset -c 0 "$binary" >/dev/null 2>&1 &
   pid=$!
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
-    sleep 0.1
-  done
+  await_server "$PORT"
   taskset -c 1 wrk -t1 -c64 -d1s -s "$WORK/call.lua" "http://127.0.0.1:$PORT/webhook" >/dev/null
   # The count's window (4 s) holds wrk's whole run (3 s, from 0.2 s in); idle, a server
   # allocates nothing.

@@ -16,11 +16,8 @@ cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
 . benches/common.sh
 install_missing wrk:wrk valgrind:valgrind
-if [ $# -eq 0 ]; then
-  servers=$(default_servers)
-  # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
-  set -- $servers
-fi
+# shellcheck disable=SC2046 # NAME=BINARY words, no spaces
+[ $# -gt 0 ] || set -- $(default_servers)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 python3 benches/wrk_call.py "$BODY" "$TOKEN" > "$WORK/call.lua"
@@ -32,10 +29,7 @@ for server in "$@"; do
     valgrind --tool=cachegrind --cache-sim=yes --branch-sim=yes \
     --cachegrind-out-file="$WORK/$name.out" "$binary" >/dev/null 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
-    sleep 0.1
-  done
+  await_server "$PORT" 300
   requests=$(wrk -t1 -c64 -d8s -s "$WORK/call.lua" "http://127.0.0.1:$PORT/webhook" | awk '/requests in/ {print $1}')
   # SIGINT: the servers stop on Ctrl-C, so cachegrind writes its totals.
   kill -INT "$pid" 2>/dev/null || true

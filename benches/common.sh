@@ -1,5 +1,6 @@
-# What the bench scripts share (load.sh, instructions.sh, profile.sh, allocations.sh,
-# copies.sh); sourced from the repository's root (default_servers needs PROFILE set).
+# What the bench scripts share (load.sh, instructions.sh, caches.sh, profile.sh,
+# allocations.sh, copies.sh); sourced from the repository's root (default_servers needs
+# PROFILE set).
 
 # The call every server gets: the spec's example request, signed with this token.
 TOKEN=bench-verify-token
@@ -24,4 +25,14 @@ default_servers() {
   cargo build -q --profile "$PROFILE" -p moveo-dialog-benches --bin typed-hyper --bin axum-same-work
   local dir=target/$PROFILE
   echo "typed-hyper=$dir/typed-hyper moveo-dialog=$dir/examples/erasmus axum=$dir/axum-same-work"
+}
+
+# Waits until the server on loopback PORT answers a POST to /webhook (any status), for at most
+# TRIES tenths of a second (default 100; a server under valgrind starts ~30 times slower).
+await_server() {
+  local port=$1 tries=${2:-100}
+  for _ in $(seq 1 "$tries"); do
+    curl -s -o /dev/null -X POST "http://127.0.0.1:$port/webhook" && return 0
+    sleep 0.1
+  done
 }

@@ -19,11 +19,8 @@ cd "$(dirname "$0")/.."
 PROFILE=${PROFILE:-release}
 . benches/common.sh
 install_missing wrk:wrk valgrind:valgrind objdump:binutils
-if [ $# -eq 0 ]; then
-  servers=$(default_servers)
-  # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
-  set -- $servers
-fi
+# shellcheck disable=SC2046 # NAME=BINARY words, no spaces
+[ $# -gt 0 ] || set -- $(default_servers)
 # KEEP=DIR keeps each server's profile as DIR/NAME.out.1 (for callgrind_annotate,
 # benches/code_lines.py and benches/locked.py); without it they are deleted.
 WORK=$(mktemp -d)
@@ -35,10 +32,7 @@ for server in "$@"; do
   MOVEO_VERIFY_TOKEN=$TOKEN LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
     valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$WORK/$name.out" "$binary" >/dev/null 2>&1 &
   pid=$!
-  for _ in $(seq 1 300); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
-    sleep 0.1
-  done
+  await_server "$PORT" 300
   callgrind_control -z "$pid" >/dev/null 2>&1
   requests=$(wrk -t1 -c8 -d6s -s "$WORK/call.lua" "http://127.0.0.1:$PORT/webhook" | awk '/requests in/ {print $1}')
   callgrind_control -d "$pid" >/dev/null 2>&1

@@ -25,11 +25,8 @@ ROUNDS=${ROUNDS:-3}
 ROWS=${ROWS:-30}
 . benches/common.sh
 install_missing wrk:wrk perf:linux-perf
-if [ $# -eq 0 ]; then
-  servers=$(default_servers)
-  # shellcheck disable=SC2086 # NAME=BINARY words, no spaces
-  set -- $servers
-fi
+# shellcheck disable=SC2046 # NAME=BINARY words, no spaces
+[ $# -gt 0 ] || set -- $(default_servers)
 WORK=$(mktemp -d)
 trap '[ -n "${KEEP:-}" ] && mkdir -p "$KEEP" && cp "$WORK"/* "$KEEP"/; rm -rf "$WORK"; [ -n "${pids[*]:-}" ] && kill "${pids[@]}" 2>/dev/null || true' EXIT INT TERM
 python3 benches/wrk_call.py "$BODY" "$TOKEN" --report > "$WORK/call.lua"
@@ -39,10 +36,7 @@ for server in "$@"; do
   name=${server%%=*}; binary=${server#*=}; PORT=$((PORT + 1)); names+=("$name"); ports+=("$PORT")
   MOVEO_VERIFY_TOKEN=$TOKEN LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn taskset -c 0 "$binary" >/dev/null 2>&1 &
   pids+=("$!")
-  for _ in $(seq 1 100); do
-    curl -s -o /dev/null -X POST "http://127.0.0.1:$PORT/webhook" && break
-    sleep 0.1
-  done
+  await_server "$PORT"
   taskset -c 1 wrk -t1 -c64 -d2s -s "$WORK/call.lua" "http://127.0.0.1:$PORT/webhook" >/dev/null
 done
 # Rounds visit every server in a rotated order, so that the machine's drift falls on each alike.
