@@ -1,9 +1,10 @@
 //! The event envelope: the base fields every payload carries, and the payload by `event_type`.
 
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
 use serde::de::value::MapDeserializer;
+use serde::de::{DeserializeOwned, DeserializeSeed};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -268,15 +269,49 @@ fn decode_at<T>(value: &Value) -> Result<T, EventDecodeError>
 where
     T: DeserializeOwned,
 {
+    decode_seed_at(PhantomData::<T>, value)
+}
+
+/// What `seed` decodes from `value`, or the JSON path and message of what did not fit.
+fn decode_seed_at<'v, S>(seed: S, value: &'v Value) -> Result<S::Value, EventDecodeError>
+where
+    S: DeserializeSeed<'v> + Copy,
+{
     // Path tracking allocates for every key it passes: run it only to describe a value that
     // did not fit (as the dialog router's `decode_tracked` does).
-    if let Ok(decoded) = T::deserialize(value) {
+    if let Ok(decoded) = seed.deserialize(value) {
         return Ok(decoded);
     }
-    serde_path_to_error::deserialize(value).map_err(|err| EventDecodeError::InvalidShape {
-        path: err.path().to_string(),
-        message: err.into_inner().to_string(),
-    })
+    let mut track = serde_path_to_error::Track::new();
+    seed.deserialize(serde_path_to_error::Deserializer::new(value, &mut track))
+        .map_err(|err| EventDecodeError::InvalidShape { path: track.path().to_string(), message: err.to_string() })
+}
+
+/// Decodes the payload of an event of a known type from the event's members (the payload
+/// types read their own and leave the base fields): one list of types for both decodes.
+#[derive(Clone, Copy)]
+struct PayloadOf(EventType);
+
+impl<'de> DeserializeSeed<'de> for PayloadOf {
+    type Value = EventKind;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, members: D) -> Result<EventKind, D::Error> {
+        Ok(match self.0 {
+            EventType::MessageBrainSend => EventKind::MessageBrainSend(Deserialize::deserialize(members)?),
+            EventType::MessageSend => EventKind::MessageSend(Deserialize::deserialize(members)?),
+            EventType::MessageCompose => EventKind::MessageCompose(Deserialize::deserialize(members)?),
+            EventType::MessageRead => EventKind::MessageRead(Deserialize::deserialize(members)?),
+            EventType::MessageDelivered => EventKind::MessageDelivered(Deserialize::deserialize(members)?),
+            EventType::ConversationMemberJoin => EventKind::ConversationMemberJoin(Deserialize::deserialize(members)?),
+            EventType::ConversationMemberLeave => {
+                EventKind::ConversationMemberLeave(Deserialize::deserialize(members)?)
+            }
+            EventType::ConversationClosed => EventKind::ConversationClosed(Deserialize::deserialize(members)?),
+            EventType::ConversationReopened => EventKind::ConversationReopened,
+            EventType::SessionClosed => EventKind::SessionClosed(Deserialize::deserialize(members)?),
+            EventType::SessionExpired => EventKind::SessionExpired,
+        })
+    }
 }
 
 impl Event {
@@ -314,25 +349,14 @@ impl Event {
         let (_, event_type) = members.iter().find(|(key, _)| key.0 == "event_type")?;
         let known = EventType::from_wire(&Text::deserialize(*event_type).ok()?.0)?;
         let base = KnownBase::from_members(&members)?;
-        let fields = || MapDeserializer::<_, serde_json::Error>::new(members.iter().map(|(key, raw)| (&*key.0, *raw)));
         let kind = match known {
             EventType::MessageBrainSend => {
                 EventKind::MessageBrainSend(BrainSend::from_raw(member(&members, "output")?)?)
             }
-            EventType::MessageSend => EventKind::MessageSend(Deserialize::deserialize(fields()).ok()?),
-            EventType::MessageCompose => EventKind::MessageCompose(Deserialize::deserialize(fields()).ok()?),
-            EventType::MessageRead => EventKind::MessageRead(Deserialize::deserialize(fields()).ok()?),
-            EventType::MessageDelivered => EventKind::MessageDelivered(Deserialize::deserialize(fields()).ok()?),
-            EventType::ConversationMemberJoin => {
-                EventKind::ConversationMemberJoin(Deserialize::deserialize(fields()).ok()?)
+            known => {
+                let fields = members.iter().map(|(key, raw)| (&*key.0, *raw));
+                PayloadOf(known).deserialize(MapDeserializer::<_, serde_json::Error>::new(fields)).ok()?
             }
-            EventType::ConversationMemberLeave => {
-                EventKind::ConversationMemberLeave(Deserialize::deserialize(fields()).ok()?)
-            }
-            EventType::ConversationClosed => EventKind::ConversationClosed(Deserialize::deserialize(fields()).ok()?),
-            EventType::ConversationReopened => EventKind::ConversationReopened,
-            EventType::SessionClosed => EventKind::SessionClosed(Deserialize::deserialize(fields()).ok()?),
-            EventType::SessionExpired => EventKind::SessionExpired,
         };
         Some(Self::with_base(base, kind))
     }
@@ -354,19 +378,7 @@ impl Event {
             return Ok(Self::unknown(event_type, value));
         };
         let base: KnownBase = decode_at(&value)?;
-        let kind = match known {
-            EventType::MessageBrainSend => EventKind::MessageBrainSend(decode_at(&value)?),
-            EventType::MessageSend => EventKind::MessageSend(decode_at(&value)?),
-            EventType::MessageCompose => EventKind::MessageCompose(decode_at(&value)?),
-            EventType::MessageRead => EventKind::MessageRead(decode_at(&value)?),
-            EventType::MessageDelivered => EventKind::MessageDelivered(decode_at(&value)?),
-            EventType::ConversationMemberJoin => EventKind::ConversationMemberJoin(decode_at(&value)?),
-            EventType::ConversationMemberLeave => EventKind::ConversationMemberLeave(decode_at(&value)?),
-            EventType::ConversationClosed => EventKind::ConversationClosed(decode_at(&value)?),
-            EventType::ConversationReopened => EventKind::ConversationReopened,
-            EventType::SessionClosed => EventKind::SessionClosed(decode_at(&value)?),
-            EventType::SessionExpired => EventKind::SessionExpired,
-        };
+        let kind = decode_seed_at(PayloadOf(known), &value)?;
         Ok(Self::with_base(base, kind))
     }
 

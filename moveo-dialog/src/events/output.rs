@@ -217,18 +217,34 @@ impl OutputResponse {
             return None;
         }
         let Tag { kind } = Tag::deserialize(raw).ok()?;
-        Some(match kind.as_ref().map(|kind| &*kind.0) {
-            Some("text") => Self::Text(OutputText::deserialize(raw).ok()?),
-            Some("image") => Self::Image(OutputMedia::deserialize(raw).ok()?),
-            Some("video") => Self::Video(OutputMedia::deserialize(raw).ok()?),
-            Some("audio") => Self::Audio(OutputMedia::deserialize(raw).ok()?),
-            Some("file") => Self::File(OutputMedia::deserialize(raw).ok()?),
-            Some("carousel") => Self::Carousel(OutputCarousel::deserialize(raw).ok()?),
-            Some("webview") => Self::Webview(OutputWebview::deserialize(raw).ok()?),
-            Some("handover") => Self::Handover(Handover::deserialize(raw).ok()?),
-            Some("pause") => Self::Pause(Map::deserialize(raw).ok()?),
-            _ => Self::Unknown(Value::deserialize(raw).ok()?),
-        })
+        match kind.and_then(|kind| Self::known(&kind.0)) {
+            Some(kind) => Self::of_kind(kind, raw).ok(),
+            None => Value::deserialize(raw).ok().map(Self::Unknown),
+        }
+    }
+
+    /// The `type`s this version decodes, as `&'static str`; `None` for any other.
+    fn known(kind: &str) -> Option<&'static str> {
+        ["text", "image", "video", "audio", "file", "carousel", "webview", "handover", "pause"]
+            .into_iter()
+            .find(|known| *known == kind)
+    }
+
+    /// The response of the [`known`](Self::known) type `kind`, decoded from `data` (its
+    /// `Value`, or its raw JSON): one list of types for both decodes.
+    fn of_kind<'de, D: Deserializer<'de>>(kind: &'static str, data: D) -> Result<Self, D::Error> {
+        match kind {
+            "text" => OutputText::deserialize(data).map(Self::Text),
+            "image" => OutputMedia::deserialize(data).map(Self::Image),
+            "video" => OutputMedia::deserialize(data).map(Self::Video),
+            "audio" => OutputMedia::deserialize(data).map(Self::Audio),
+            "file" => OutputMedia::deserialize(data).map(Self::File),
+            "carousel" => OutputCarousel::deserialize(data).map(Self::Carousel),
+            "webview" => OutputWebview::deserialize(data).map(Self::Webview),
+            "handover" => Handover::deserialize(data).map(Self::Handover),
+            // "pause", the last of the known types.
+            _ => Map::deserialize(data).map(Self::Pause),
+        }
     }
 }
 
@@ -245,31 +261,12 @@ impl<'de> Deserialize<'de> for OutputResponse {
             }
             return Err(D::Error::custom("a response must be a JSON object"));
         };
-        let kind: &'static str = match kind {
-            "text" => "text",
-            "image" => "image",
-            "video" => "video",
-            "audio" => "audio",
-            "file" => "file",
-            "carousel" => "carousel",
-            "webview" => "webview",
-            "handover" => "handover",
-            "pause" => "pause",
-            _ => return Ok(Self::Unknown(value)),
+        let Some(kind) = Self::known(kind) else {
+            return Ok(Self::Unknown(value));
         };
         // Decoded from the value itself, not a reference to it: its strings are moved into the
         // response rather than copied.
-        let decoded = match kind {
-            "text" => OutputText::deserialize(value).map(Self::Text),
-            "image" => OutputMedia::deserialize(value).map(Self::Image),
-            "video" => OutputMedia::deserialize(value).map(Self::Video),
-            "audio" => OutputMedia::deserialize(value).map(Self::Audio),
-            "file" => OutputMedia::deserialize(value).map(Self::File),
-            "carousel" => OutputCarousel::deserialize(value).map(Self::Carousel),
-            "webview" => OutputWebview::deserialize(value).map(Self::Webview),
-            "handover" => Handover::deserialize(value).map(Self::Handover),
-            _ => Map::deserialize(value).map(Self::Pause),
-        };
+        let decoded = Self::of_kind(kind, value);
         decoded.map_err(|err| D::Error::custom(format_args!("{kind} response: {err}")))
     }
 }
