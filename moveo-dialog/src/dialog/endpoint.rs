@@ -7,16 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, StatusCode};
 
 use super::extract::Call;
 use super::router::{Choice, Inner, RouteId, Router};
 use super::view::{ContextView, RequestView, range_in};
-use crate::reply::Reply;
 use crate::serve::body::is_healthz;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, DecodeFailure, Endpoint, Step, decode_tracked};
-use crate::serve::{Rejection, ResponseBody, ServeError, Startup, json_response};
+use crate::serve::{Answer, Rejection, ServeError, Startup};
 
 pipeline::impl_service!(Router, |router, head, body| {
     let endpoint = router.endpoint_for(head.uri.path());
@@ -70,11 +69,11 @@ impl Endpoint for Inner {
         None
     }
 
-    fn intercept(&self, request: &http::request::Parts) -> Option<Response<ResponseBody>> {
+    fn intercept(&self, request: &http::request::Parts) -> Option<Answer> {
         if !self.has_routes() && !self.nested.is_empty() && !is_healthz(&request.method, &request.uri) {
             let path = request.uri.path();
             tracing::debug!(path, "no router is mounted at this path");
-            return Some(no_route(format!("nothing is mounted at the path {path:?}")).into_response());
+            return Some(no_route(format!("nothing is mounted at the path {path:?}")).into_answer());
         }
         #[cfg(feature = "metrics")]
         if request.method == http::Method::GET
@@ -156,7 +155,7 @@ impl Endpoint for Inner {
         Ok(Routed { route, context, decoded_context })
     }
 
-    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Answer {
         pipeline::log_refusal(step, &rejection, headers);
         #[cfg(feature = "metrics")]
         if step == Step::Verify
@@ -164,10 +163,10 @@ impl Endpoint for Inner {
         {
             metrics.verification_failed(rejection.code());
         }
-        rejection.into_response()
+        rejection.into_answer()
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<'_, Routed>) -> (Option<RouteId>, Response<ResponseBody>) {
+    async fn respond(self: Arc<Self>, call: Admitted<'_, Routed>) -> (Option<RouteId>, Answer) {
         let Admitted { parts, peer, body, verified, decoded: Routed { route, context, decoded_context } } = call;
         let router = &*self;
         let call = Call {
@@ -183,49 +182,45 @@ impl Endpoint for Inner {
         };
         // Chosen by this router's `decode`: always one of its routes.
         let Some(entry) = router.entry(route) else {
-            return (None, Rejection::handler_error().into_response());
+            return (None, Rejection::handler_error().into_answer());
         };
-        let response = match guarded(router.deadline, || (entry.handler)(&call)).await {
-            Outcome::Done(Ok(reply)) => reply_response(&reply),
+        let answer = match guarded(router.deadline, || (entry.handler)(&call)).await {
+            Outcome::Done(Ok(reply)) => Answer::json(StatusCode::OK, reply.to_json_bytes()),
             Outcome::Done(Err(rejection)) => router.refused(Step::Decode, rejection, call.headers()),
             Outcome::Refused(rejection) => router.refused(Step::Decode, rejection, call.headers()),
             Outcome::Panicked(message) => router.panicked(&message),
             Outcome::Late => router.missed_deadline(),
         };
-        (Some(route), response)
+        (Some(route), answer)
     }
 }
 
 impl Inner {
-    fn panicked(&self, message: &str) -> Response<ResponseBody> {
+    fn panicked(&self, message: &str) -> Answer {
         tracing::error!(panic = message, "the handler panicked");
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
             metrics.panicked();
         }
-        Rejection::handler_panic().into_response()
+        Rejection::handler_panic().into_answer()
     }
 
-    fn missed_deadline(&self) -> Response<ResponseBody> {
+    fn missed_deadline(&self) -> Answer {
         tracing::warn!(deadline_ms = self.deadline.as_millis() as u64, "the handler missed its deadline");
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
             metrics.deadline_fallback();
         }
         match &self.deadline_fallback {
-            Some(reply) => json_response(StatusCode::OK, reply.to_vec()),
+            Some(reply) => Answer::json(StatusCode::OK, reply.to_vec()),
             None => Rejection::new(
                 StatusCode::GATEWAY_TIMEOUT,
                 "deadline_exceeded",
                 "the handler did not answer before its deadline",
             )
-            .into_response(),
+            .into_answer(),
         }
     }
-}
-
-fn reply_response(reply: &Reply) -> Response<ResponseBody> {
-    json_response(StatusCode::OK, reply.to_json_bytes())
 }
 
 fn no_route(message: String) -> Rejection {

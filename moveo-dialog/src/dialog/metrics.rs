@@ -7,8 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::header::{CONTENT_TYPE, HeaderValue};
-use http::{Response, StatusCode};
+use http::StatusCode;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
@@ -16,7 +15,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::serve::{ResponseBody, json_response};
+use crate::serve::Answer;
+use crate::serve::answer::BodyKind;
 
 /// A route label shared with the router's entry, so counting a call allocates nothing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -131,14 +131,14 @@ impl Metrics {
 
     /// Answers `GET /metrics`: 200 with the text, 401 without the bearer token (when one is
     /// set), 404 for any other path.
-    pub(crate) fn answer(&self, request: &http::request::Parts) -> Response<ResponseBody> {
+    pub(crate) fn answer(&self, request: &http::request::Parts) -> Answer {
         if request.uri.path() != "/metrics" || request.method != http::Method::GET {
             return crate::serve::Rejection::new(
                 StatusCode::NOT_FOUND,
                 "not_found",
                 "only GET /metrics is served here",
             )
-            .into_response();
+            .into_answer();
         }
         if let Some(token) = &self.bearer {
             let given = request
@@ -152,15 +152,10 @@ impl Metrics {
                     "bad_bearer_token",
                     "the metrics need Authorization: Bearer TOKEN",
                 )
-                .into_response();
+                .into_answer();
             }
         }
-        let mut response = json_response(StatusCode::OK, self.render_text().into_bytes());
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
-        );
-        response
+        Answer { kind: BodyKind::OpenMetrics, ..Answer::json(StatusCode::OK, self.render_text().into_bytes()) }
     }
 
     pub(crate) fn observe(&self, route: &Arc<str>, status: u16, elapsed: Duration) {

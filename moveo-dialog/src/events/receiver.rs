@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::StatusCode;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -19,7 +19,7 @@ use super::event::{Event, EventDecodeError, EventKind, EventType};
 use super::handler::EventHandler;
 use crate::serve::guard::{Outcome, guarded};
 use crate::serve::pipeline::{self, Admitted, Endpoint, Gate};
-use crate::serve::{HandlerError, IpNet, Rejection, ResponseBody, ServeError, Startup, json_response};
+use crate::serve::{Answer, HandlerError, IpNet, Rejection, ServeError, Startup};
 use crate::verify::{Secret, VerifyError};
 
 /// How old an event may be (by its `timestamp`) before it is refused as stale.
@@ -309,14 +309,14 @@ enum Taken {
     Queued,
 }
 
-fn status_reply(taken: Taken) -> Response<ResponseBody> {
+fn status_reply(taken: Taken) -> Answer {
     let body: &'static [u8] = match taken {
         Taken::Handled => br#"{"status":"handled"}"#,
         Taken::Duplicate => br#"{"status":"duplicate"}"#,
         Taken::Ignored => br#"{"status":"ignored"}"#,
         Taken::Queued => br#"{"status":"queued"}"#,
     };
-    json_response(StatusCode::OK, body)
+    Answer::json(StatusCode::OK, body)
 }
 
 /// A claim that is released if it is dropped unsettled (the client went away mid-handler).
@@ -446,12 +446,12 @@ impl Endpoint for Inner {
         })
     }
 
-    async fn respond(self: Arc<Self>, call: Admitted<'_, Event>) -> ((), Response<ResponseBody>) {
-        let response = match self.dispatch(call.decoded, call.body).await {
-            Ok(response) => response,
+    async fn respond(self: Arc<Self>, call: Admitted<'_, Event>) -> ((), Answer) {
+        let answer = match self.dispatch(call.decoded, call.body).await {
+            Ok(answer) => answer,
             Err(rejection) => self.refused(pipeline::Step::Decode, rejection, &call.parts.headers),
         };
-        ((), response)
+        ((), answer)
     }
 }
 
@@ -481,7 +481,7 @@ impl Inner {
     }
 
     /// Checks the timestamp, de-duplicates and runs the handler of a verified event.
-    async fn dispatch(&self, event: Event, body: &[u8]) -> Result<Response<ResponseBody>, Rejection> {
+    async fn dispatch(&self, event: Event, body: &[u8]) -> Result<Answer, Rejection> {
         self.check_timestamp(&event)?;
         let handler = match event.kind.event_type() {
             Some(event_type) => self.handlers.get(&event_type),
@@ -537,12 +537,7 @@ impl Inner {
         }
     }
 
-    async fn deliver(
-        &self,
-        handler: SharedHandler,
-        key: DedupKey,
-        event: Event,
-    ) -> Result<Response<ResponseBody>, Rejection> {
+    async fn deliver(&self, handler: SharedHandler, key: DedupKey, event: Event) -> Result<Answer, Rejection> {
         let guard = match self.claim(key, false).await? {
             Ok(guard) => guard,
             Err(key) => {
@@ -583,7 +578,7 @@ impl Inner {
         handler: SharedHandler,
         key: DedupKey,
         event: Event,
-    ) -> Result<Response<ResponseBody>, Rejection> {
+    ) -> Result<Answer, Rejection> {
         let Ok(guard) = self.claim(key, true).await? else {
             return Ok(status_reply(Taken::Duplicate));
         };

@@ -10,9 +10,10 @@ use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
+use super::answer::Answer;
 use super::deadline::ready_or_by;
 use super::quota::Quota;
-use super::rejection::{Rejection, ResponseBody, json_response};
+use super::rejection::Rejection;
 
 pub(crate) fn header_str(headers: &HeaderMap, name: impl http::header::AsHeaderName) -> Option<&str> {
     headers.get(name).and_then(|value| value.to_str().ok())
@@ -34,8 +35,8 @@ pub(crate) fn is_healthz(method: &Method, uri: &http::Uri) -> bool {
 }
 
 /// `GET /healthz` answers 200 on every endpoint, before any check.
-pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<http::Response<ResponseBody>> {
-    is_healthz(method, uri).then(|| json_response(http::StatusCode::OK, &br#"{"status":"ok"}"#[..]))
+pub(crate) fn healthz(method: &Method, uri: &http::Uri) -> Option<Answer> {
+    is_healthz(method, uri).then(|| Answer::json(http::StatusCode::OK, &br#"{"status":"ok"}"#[..]))
 }
 
 /// Checks, in order, the method (405), the content type and encoding (415) and the declared

@@ -10,6 +10,7 @@
 //! - [`Rejection`] is every failure, with its status and `{"error", "message"}` body.
 
 mod address;
+pub(crate) mod answer;
 pub(crate) mod body;
 mod connections;
 mod deadline;
@@ -23,9 +24,9 @@ mod server;
 mod tls;
 
 pub use address::{IpNet, RemoteAddr};
+pub(crate) use answer::Answer;
 pub use guard::{BoxFuture, HandlerError};
 pub use pipeline::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT};
-pub(crate) use rejection::json_response;
 pub use rejection::{IntoRejection, Rejection, ResponseBody};
 pub(crate) use server::Startup;
 pub use server::{

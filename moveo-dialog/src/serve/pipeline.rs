@@ -13,11 +13,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Response};
+use http::HeaderMap;
 
 use super::address::{AddressPolicy, RemoteAddr};
+use super::answer::Answer;
 use super::body::{CallLimits, check_head, header_str, healthz, pause_in_flight, read, reserve, resume_in_flight};
-use super::rejection::{Rejection, ResponseBody};
+use super::rejection::Rejection;
 use crate::verify::{Verified, Verifier, VerifyError};
 
 /// The largest body accepted by default: 1 MiB.
@@ -122,7 +123,7 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
 
     /// A call answered before any check, such as the router's `GET /metrics` on the webhook
     /// port.
-    fn intercept(&self, _head: &http::request::Parts) -> Option<Response<ResponseBody>> {
+    fn intercept(&self, _head: &http::request::Parts) -> Option<Answer> {
         None
     }
 
@@ -144,12 +145,12 @@ pub(crate) trait Endpoint: Send + Sync + 'static {
     fn respond<'a>(
         self: Arc<Self>,
         call: Admitted<'a, Self::Decoded>,
-    ) -> impl Future<Output = (Self::Label, Response<ResponseBody>)> + Send + 'a;
+    ) -> impl Future<Output = (Self::Label, Answer)> + Send + 'a;
 
     /// Answers a call refused at `step`; verification failures are logged as warnings.
-    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Response<ResponseBody> {
+    fn refused(&self, step: Step, rejection: Rejection, headers: &HeaderMap) -> Answer {
         log_refusal(step, &rejection, headers);
-        rejection.into_response()
+        rejection.into_answer()
     }
 }
 
@@ -191,7 +192,7 @@ pub(crate) async fn run<E, B>(
     body: B,
     peer: Option<RemoteAddr>,
     mut limits: Option<CallLimits>,
-) -> (E::Label, Response<ResponseBody>)
+) -> (E::Label, Answer)
 where
     E: Endpoint,
     B: http_body::Body,
@@ -205,7 +206,7 @@ where
     let observer = endpoint.observes(&span).then(|| (std::time::Instant::now(), Arc::clone(&endpoint)));
     // Each step runs inside the call's span (entered around the steps, and carried by the two
     // futures awaited), which costs a check of a `None` when the span is disabled.
-    let (label, response) = 'call: {
+    let (label, answer) = 'call: {
         let entered = span.enter();
         if let Some(health) = healthz(&parts.method, &parts.uri) {
             break 'call (endpoint.unrouted(), health);
@@ -250,19 +251,14 @@ where
         in_span!(span, endpoint.respond(Admitted { parts, peer, body: &body, verified, decoded }))
     };
     if let Some((started, endpoint)) = observer {
-        endpoint.observe(&label, response.status(), started.elapsed(), &span);
+        endpoint.observe(&label, answer.status, started.elapsed(), &span);
     }
-    (label, response)
+    (label, answer)
 }
 
 /// A call refused at `step`: the rare path, marked so for the optimiser.
 #[cold]
-fn refuse<E: Endpoint>(
-    endpoint: &E,
-    step: Step,
-    rejection: Rejection,
-    headers: &HeaderMap,
-) -> (E::Label, Response<ResponseBody>) {
+fn refuse<E: Endpoint>(endpoint: &E, step: Step, rejection: Rejection, headers: &HeaderMap) -> (E::Label, Answer) {
     (endpoint.unrouted(), endpoint.refused(step, rejection, headers))
 }
 
@@ -300,7 +296,7 @@ where
 }
 
 /// Implements `tower::Service<http::Request<B>>` for an endpoint type, answering each request
-/// with `$answer`, given a clone of the endpoint and the request's head and body: the router,
+/// with `$answer` (an [`Answer`]), given a clone of the endpoint and the request's head and body: the router,
 /// the receiver and the metrics are served the same way.
 macro_rules! impl_service {
     ($endpoint:ty, |$this:ident, $head:ident, $body:ident| $answer:expr) => {
@@ -324,7 +320,8 @@ macro_rules! impl_service {
                     // The pipeline borrows the head mutably (it marks the signature sensitive).
                     #[allow(unused_mut)]
                     let (mut $head, $body) = request.into_parts();
-                    Ok($answer)
+                    let answer: $crate::serve::Answer = $answer;
+                    Ok(answer.into_response())
                 })
             }
         }

@@ -4,10 +4,10 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
+use super::answer::Answer;
 use crate::verify::VerifyError;
 
 /// The response body of the dialog router and the events receiver.
@@ -144,12 +144,13 @@ impl Rejection {
     /// The JSON response.
     #[must_use]
     pub fn into_response(self) -> Response<ResponseBody> {
+        self.into_answer().into_response()
+    }
+
+    /// The JSON answer: `{"error": CODE, "message": SENTENCE}` with its status.
+    pub(crate) fn into_answer(self) -> Answer {
         let body = serde_json::json!({"error": self.code, "message": self.message});
-        let mut response = json_response(self.status, serde_json::to_vec(&body).unwrap_or_default());
-        if self.close {
-            response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-        }
-        response
+        Answer { close: self.close, ..Answer::json(self.status, serde_json::to_vec(&body).unwrap_or_default()) }
     }
 }
 
@@ -219,12 +220,4 @@ impl std::fmt::Display for ErrorChain<'_> {
         }
         Ok(())
     }
-}
-
-/// A JSON response: `body` owned, or a `&'static [u8]` sent without a copy.
-pub(crate) fn json_response(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
-    let mut response = Response::new(Full::new(body.into()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
 }

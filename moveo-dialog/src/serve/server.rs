@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::{Service, ServiceExt};
 
 use super::address::RemoteAddr;
+use super::answer::Answer;
 use super::body::{CALL_LIMITS, CallLimits, ServerLimits, healthz};
 use super::connections::{Activity, Admission, Connections, GuardedBody, RequestGuard, default_max_connections};
 use super::pipeline::Endpoint;
@@ -591,14 +592,14 @@ fn answer_in_place<E: Endpoint>(
     guard: RequestGuard,
 ) -> impl Future<Output = HyperResponse<ResponseBody>> + Send + 'static {
     async move {
-        let response = match admit(limits, &head.method, &head.uri) {
+        let answer = match admit(limits, &head.method, &head.uri) {
             Admitted::Call(limits) => {
                 let endpoint = endpoint_for(head.uri.path());
                 super::pipeline::run(endpoint, &mut head, body, Some(peer), Some(limits)).await.1
             }
             Admitted::Answered(answered) => answered,
         };
-        Ok(response.map(|body| GuardedBody::new(ServerBody::Own { body }, guard)))
+        Ok(answer.into_response_with(|body| GuardedBody::new(ServerBody::Own { body }, guard)))
     }
 }
 
@@ -619,11 +620,11 @@ async fn answer_by_service<S: HttpService>(
                 Err(err) => {
                     let err: BoxError = err.into();
                     tracing::error!(error = %err, "the service failed");
-                    Rejection::handler_error().into_response().map(|body| ServerBody::Own { body })
+                    Rejection::handler_error().into_answer().into_response_with(|body| ServerBody::Own { body })
                 }
             }
         }
-        Admitted::Answered(answered) => answered.map(|body| ServerBody::Own { body }),
+        Admitted::Answered(answered) => answered.into_response_with(|body| ServerBody::Own { body }),
     };
     Ok(response.map(|body| GuardedBody::new(body, guard)))
 }
@@ -662,21 +663,21 @@ enum Admitted {
     /// To be answered, under these limits.
     Call(CallLimits),
     /// Answered by the server itself (shutting down, `/healthz`, too many in flight).
-    Answered(Response<ResponseBody>),
+    Answered(Answer),
 }
 
 /// The checks every request passes before it is answered (shutdown, `/healthz`, the cap on
 /// requests in flight). The head is looked at, not moved: each move of it is a copy.
 fn admit(limits: Arc<ServerLimits>, method: &http::Method, uri: &http::Uri) -> Admitted {
     if limits.shutting_down.load(Ordering::SeqCst) {
-        return Admitted::Answered(Rejection::shutting_down().into_response());
+        return Admitted::Answered(Rejection::shutting_down().into_answer());
     }
     if let Some(health) = healthz(method, uri) {
         return Admitted::Answered(health);
     }
     match CallLimits::admit(limits) {
         Some(limits) => Admitted::Call(limits),
-        None => Admitted::Answered(Rejection::overloaded().into_response()),
+        None => Admitted::Answered(Rejection::overloaded().into_answer()),
     }
 }
 
