@@ -48,7 +48,9 @@ impl Answer {
         Self { status, body: body.into(), kind: BodyKind::Json, close: false }
     }
 
-    /// The response, its body made into `B` by `wrap` (the server's guarded body).
+    /// The response, its body made into `B` by `wrap` (the server's guarded body). Inlined:
+    /// the response is then built where it is returned, not built and copied there.
+    #[inline(always)]
     pub(crate) fn into_response_with<B>(self, wrap: impl FnOnce(ResponseBody) -> B) -> Response<B> {
         let mut response = Response::new(wrap(Full::new(self.body)));
         *response.status_mut() = self.status;
