@@ -2,11 +2,12 @@
 //! alike: `/healthz`, the request head (method, content type, declared size), the address
 //! allowlist, the body under its size limit and timeout, verification of the raw bytes, then
 //! decoding. Only a call that passed all of them reaches the endpoint's [`Endpoint::respond`],
-//! which routes it and runs its handler under [`guarded`](super::guard::guarded). What an
-//! endpoint adds around every call is a hook here too ([`Endpoint::intercept`] for answers made
-//! before any check, [`Endpoint::span`] and [`Endpoint::observe`] for the router's
-//! `dialog_webhook` span and metrics), so that a call is this function's future and nothing
-//! wraps it: each `async` layer around it would copy the request into one more future.
+//! which routes it and runs its handler under [`guarded`](super::guard::guarded). Every step
+//! answers with an [`Answer`] (a status and a body, 40 bytes), made into the `http::Response`
+//! only where the server hands it to hyper. What an endpoint adds around every call is a hook
+//! here too ([`Endpoint::intercept`] for answers made before any check, [`Endpoint::span`] and
+//! [`Endpoint::observe`] for the router's `dialog_webhook` span and metrics), so that a call is
+//! this function's future and nothing wraps it: each `async` layer around it would copy the request into one more future.
 
 use std::future::Future;
 use std::sync::Arc;
