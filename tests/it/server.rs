@@ -531,6 +531,10 @@ async fn http2_healthz_and_metrics() {
     assert_eq!(get_metrics(Some("guess")).await.error(), "bad_bearer_token");
     let metrics = get_metrics(Some("metrics-token")).await;
     assert_eq!(metrics.status, StatusCode::OK);
+    // OpenMetrics text, once: not the JSON type every other answer carries.
+    let types: Vec<_> = metrics.headers.get_all("content-type").iter().collect();
+    assert_eq!(types, ["application/openmetrics-text; version=1.0.0; charset=utf-8"]);
+    assert_eq!(health.headers["content-type"], "application/json");
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(text.contains(r#"moveo_dialog_requests_total{route="fallback",status="200"} 1"#), "{text}");
     assert!(text.contains(r#"moveo_dialog_verification_failures_total{reason="missing_signature"} 1"#), "{text}");
