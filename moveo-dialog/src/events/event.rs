@@ -220,27 +220,6 @@ struct KnownBase {
     timestamp: u64,
 }
 
-impl KnownBase {
-    /// The base fields, each decoded from its own member's raw JSON as the derived
-    /// `Deserialize` decodes it from a map (a required field missing, or a value that does not
-    /// fit: `None`), without a pass over the other members.
-    fn from_members(members: &[(Text<'_>, &RawValue)]) -> Option<Self> {
-        let member = |name: &str| member(members, name);
-        fn optional<T: DeserializeOwned>(raw: Option<&RawValue>) -> Option<Option<T>> {
-            raw.map_or(Some(None), |raw| Option::<T>::deserialize(raw).ok())
-        }
-        Some(Self {
-            request_id: String::deserialize(member("request_id")?).ok()?,
-            session_id: String::deserialize(member("session_id")?).ok()?,
-            external_session_id: optional(member("external_session_id"))?,
-            integration_id: optional(member("integration_id"))?,
-            desk_id: optional(member("desk_id"))?,
-            context: optional(member("context"))?,
-            timestamp: whole_milliseconds(member("timestamp")?).ok()?,
-        })
-    }
-}
-
 /// The raw JSON of the member `name`.
 fn member<'a>(members: &[(Text<'_>, &'a RawValue)], name: &str) -> Option<&'a RawValue> {
     members.iter().find(|(key, _)| key.0 == name).map(|(_, raw)| *raw)
@@ -348,15 +327,14 @@ impl Event {
         let Members(members) = serde_json::from_str(text).ok()?;
         let (_, event_type) = members.iter().find(|(key, _)| key.0 == "event_type")?;
         let known = EventType::from_wire(&Text::deserialize(*event_type).ok()?.0)?;
-        let base = KnownBase::from_members(&members)?;
+        // The base fields and the payload each read their own members, as from a `Value`.
+        let fields = || MapDeserializer::<_, serde_json::Error>::new(members.iter().map(|(key, raw)| (&*key.0, *raw)));
+        let base = KnownBase::deserialize(fields()).ok()?;
         let kind = match known {
             EventType::MessageBrainSend => {
                 EventKind::MessageBrainSend(BrainSend::from_raw(member(&members, "output")?)?)
             }
-            known => {
-                let fields = members.iter().map(|(key, raw)| (&*key.0, *raw));
-                PayloadOf(known).deserialize(MapDeserializer::<_, serde_json::Error>::new(fields)).ok()?
-            }
+            known => PayloadOf(known).deserialize(fields()).ok()?,
         };
         Some(Self::with_base(base, kind))
     }
