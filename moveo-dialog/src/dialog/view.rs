@@ -20,7 +20,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
-pub(crate) use crate::borrowed::Text;
+use crate::borrowed::Text;
 
 /// What routing reads, and the context.
 pub(crate) struct RequestView<'a> {
